@@ -1,0 +1,98 @@
+# The project's commands. `make up` runs the shop, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUPERVISOR_CONF := deploy/supervisor/supervisord.conf
+
+export SHOP_ROOT := $(CURDIR)
+export MONOLITH_BIND ?= 127.0.0.1:8000
+export MONOLITH_URL ?= http://$(MONOLITH_BIND)
+export SHOP_ADMIN_EMAIL ?= admin@shop.local
+export SHOP_ADMIN_PASSWORD ?= admin-pass-1234
+SEED_PRODUCTS ?= 200
+
+.PHONY: help venv install install-test migrate seed up down status test lint format schema
+
+help:
+	@echo "make up      install everything, migrate, seed, start the shop, print its URL"
+	@echo "make down    stop everything 'make up' started"
+	@echo "make test    install test needs and run the whole suite"
+	@echo "make lint | format | schema | bench"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/python deploy/ensure_database.py "$$MONOLITH_DATABASE_URL"
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_shop --products $(SEED_PRODUCTS)
+
+up: seed $(UP_PREREQUISITES)
+	@mkdir -p var/run var/log
+	@if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
+		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) update >/dev/null; \
+		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) restart all; \
+	else \
+		$(BIN)/supervisord -c $(SUPERVISOR_CONF); \
+	fi
+	@$(BIN)/python deploy/wait_for.py $(MONOLITH_URL)/readyz 90
+	@$(MAKE) --no-print-directory $(UP_WAIT)
+	@$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) status
+	@echo
+	@echo "The shop is up: $(or $(SHOP_URL),$(MONOLITH_URL))"
+	@echo "  staff:    $$SHOP_ADMIN_EMAIL / $$SHOP_ADMIN_PASSWORD (admin at $(MONOLITH_URL)/admin/)"
+	@echo "  customer: customer@shop.local / customer-pass-1234"
+	@echo "  stop it:  make down"
+
+down:
+	@if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
+		pid=$$(cat var/run/supervisord.pid); \
+		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) shutdown >/dev/null; \
+		for i in $$(seq 60); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
+		echo "stopped"; \
+	else \
+		echo "nothing running"; \
+	fi
+
+status:
+	@$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) status
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install
+	$(BIN)/python manage.py spectacular --file contract/openapi.yaml --validate
+
+test: install-test $(TEST_PREREQUISITES)
+	$(BIN)/python deploy/ensure_database.py "$$MONOLITH_DATABASE_URL"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+.ready-noop:
+	@true
+UP_WAIT ?= .ready-noop
+
+-include make/*.mk

@@ -1,0 +1,102 @@
+"""Writes of the accounts domain: registration and the token lifecycle."""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .models import RefreshToken, User
+from .selectors import email_taken, user_by_email
+from .tokens import issue_access_token
+
+# Compared against when the email is unknown, so a miss costs as much as a wrong password.
+_DUMMY_PASSWORD_HASH = make_password("not-a-real-password")
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+class InvalidRefreshToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    expires_in: int
+
+
+@transaction.atomic
+def register_user(*, email: str, password: str, name: str) -> User:
+    if email_taken(email=email):
+        raise EmailTaken
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError as exc:
+        # Two registrations of one email raced past the check: the unique index decides.
+        raise EmailTaken from exc
+
+
+def _hash(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
+
+
+def _issue_pair(*, user: User, family: uuid.UUID) -> TokenPair:
+    refresh = secrets.token_urlsafe(48)
+    RefreshToken.objects.create(
+        user=user,
+        token_hash=_hash(refresh),
+        family=family,
+        expires_at=timezone.now() + timedelta(seconds=settings.JWT_REFRESH_TTL_SECONDS),
+    )
+    access = issue_access_token(user_id=user.pk, email=user.email, is_staff=user.is_staff)
+    return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
+
+
+@transaction.atomic
+def obtain_token_pair(*, email: str, password: str) -> TokenPair:
+    user = user_by_email(email=email)
+    if user is None or not user.is_active:
+        check_password(password, _DUMMY_PASSWORD_HASH)
+        raise InvalidCredentials
+    if not user.check_password(password):
+        raise InvalidCredentials
+    return _issue_pair(user=user, family=uuid.uuid4())
+
+
+def rotate_refresh_token(*, refresh_token: str) -> TokenPair:
+    """Spends a refresh token for a new pair; spending one twice revokes its whole family."""
+    now = timezone.now()
+    with transaction.atomic():
+        token = (
+            RefreshToken.objects.select_related("user")
+            .filter(token_hash=_hash(refresh_token))
+            .first()
+        )
+        if token is None or token.revoked_at or token.expires_at <= now:
+            raise InvalidRefreshToken
+        spent = RefreshToken.objects.filter(
+            pk=token.pk, used_at__isnull=True, revoked_at__isnull=True
+        ).update(used_at=now)
+        if spent:
+            if not token.user.is_active:
+                raise InvalidRefreshToken
+            return _issue_pair(user=token.user, family=token.family)
+        RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
+    # Raised after the revocation committed: a replayed token must not roll it back.
+    raise InvalidRefreshToken

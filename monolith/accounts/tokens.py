@@ -1,0 +1,63 @@
+"""Access tokens (RS256 JWTs) and how they are checked."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from django.conf import settings
+
+from .keys import signing_key, verification_keys
+
+
+class InvalidAccessToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    email: str
+    is_staff: bool
+
+
+def issue_access_token(*, user_id: int, email: str, is_staff: bool) -> str:
+    now = datetime.now(UTC)
+    key = signing_key()
+    claims = {
+        "iss": settings.JWT_ISSUER,
+        "sub": str(user_id),
+        "email": email,
+        "is_staff": is_staff,
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.JWT_ACCESS_TTL_SECONDS),
+        "jti": uuid.uuid4().hex,
+        "token_use": "access",
+    }
+    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+
+def verify_access_token(token: str) -> AccessClaims:
+    try:
+        header = jwt.get_unverified_header(token)
+        public_key = verification_keys().get(header.get("kid", ""))
+        if public_key is None or header.get("alg") != "RS256":
+            raise InvalidAccessToken("Invalid token.")
+        claims = jwt.decode(
+            token,
+            public_key,
+            algorithms=["RS256"],
+            issuer=settings.JWT_ISSUER,
+            options={"require": ["exp", "iat", "iss", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidAccessToken("Token has expired.") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidAccessToken("Invalid token.") from exc
+    if claims.get("token_use") != "access" or not str(claims["sub"]).isdigit():
+        raise InvalidAccessToken("Invalid token.")
+    return AccessClaims(
+        user_id=int(claims["sub"]),
+        email=str(claims.get("email", "")),
+        is_staff=bool(claims.get("is_staff", False)),
+    )

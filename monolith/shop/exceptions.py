@@ -1,0 +1,51 @@
+"""One JSON error shape everywhere, including Django's own 404/500 and integrity races."""
+
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+_COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
+
+
+class ConflictError(exceptions.APIException):
+    """A 409 that clients branch on: carries a machine-readable `code` and optional fields."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict."
+    default_code = "conflict"
+
+    def __init__(self, detail: str, *, code: str, **fields: object) -> None:
+        super().__init__(detail=detail, code=code)
+        self.fields = {"code": code, **fields}
+
+
+class BusinessRuleError(ConflictError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+class PaymentRequiredError(ConflictError):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, ConflictError):
+        response.data = {"detail": str(exc.detail), **exc.fields}
+    return response
+
+
+def json_error(detail: str, *, status: int) -> JsonResponse:
+    """An error body byte-identical to DRF's rendering of the same {"detail": ...}."""
+    return JsonResponse({"detail": detail}, status=status, json_dumps_params=_COMPACT)
+
+
+def json_not_found(request, exception=None):
+    return json_error("Not found.", status=404)
+
+
+def json_server_error(request):
+    return json_error("Internal server error.", status=500)
+
+
+def json_bad_request(request, exception=None):
+    return json_error("Bad request.", status=400)

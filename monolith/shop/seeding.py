@@ -1,0 +1,84 @@
+"""Deterministic demo data: the same call gives the same shop, however often it runs."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from accounts.models import User
+from catalog.models import Category, Product
+
+CATEGORIES = [
+    ("books", "Books"),
+    ("electronics", "Electronics"),
+    ("garden", "Garden"),
+    ("home", "Home & Kitchen"),
+    ("sports", "Sports"),
+    ("toys", "Toys"),
+]
+ADJECTIVES = ["Classic", "Compact", "Deluxe", "Eco", "Handy", "Modern", "Rugged", "Smart"]
+NOUNS = ["Lamp", "Kettle", "Backpack", "Speaker", "Notebook", "Puzzle", "Racket", "Planter"]
+DEMO_CUSTOMER = ("customer@shop.local", "customer-pass-1234", "Demo Customer")
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    categories: int
+    products_created: int
+    products_total: int
+
+
+def demo_product(index: int, categories: list[Category]) -> Product:
+    adjective = ADJECTIVES[index % len(ADJECTIVES)]
+    noun = NOUNS[(index // len(ADJECTIVES)) % len(NOUNS)]
+    cents = 499 + (index * 7919) % 49_500
+    return Product(
+        sku=f"DEMO-{index:06d}",
+        name=f"{adjective} {noun} {index}",
+        description=f"A {adjective.lower()} {noun.lower()}, demo item number {index}.",
+        price=Decimal(cents) / 100,
+        category=categories[index % len(categories)],
+        stock=20 + index % 80,
+    )
+
+
+def ensure_user(*, email: str, password: str, name: str, is_staff: bool) -> User:
+    user = User.objects.filter(email__iexact=email).first()
+    if user is None:
+        user = User(email=email, name=name)
+    user.is_staff = is_staff
+    user.is_superuser = is_staff
+    user.is_active = True
+    if not user.has_usable_password() or not user.check_password(password):
+        user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def seed_shop(*, products: int, admin_email: str, admin_password: str, progress=None) -> SeedReport:
+    categories = []
+    for slug, name in CATEGORIES:
+        category, _ = Category.objects.update_or_create(slug=slug, defaults={"name": name})
+        categories.append(category)
+    existing = set(Product.objects.filter(sku__startswith="DEMO-").values_list("sku", flat=True))
+    created = 0
+    for start in range(1, products + 1, BATCH):
+        batch = [
+            demo_product(index, categories)
+            for index in range(start, min(start + BATCH, products + 1))
+            if f"DEMO-{index:06d}" not in existing
+        ]
+        Product.objects.bulk_create(batch, batch_size=BATCH)
+        created += len(batch)
+        if progress:
+            progress(min(start + BATCH - 1, products))
+    ensure_user(email=admin_email, password=admin_password, name="Shop Admin", is_staff=True)
+    email, password, name = DEMO_CUSTOMER
+    ensure_user(email=email, password=password, name=name, is_staff=False)
+    return SeedReport(
+        categories=len(categories),
+        products_created=created,
+        products_total=Product.objects.count(),
+    )

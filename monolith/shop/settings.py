@@ -1,0 +1,211 @@
+"""Settings of the monolith, all from the environment (django-environ).
+
+Development (SHOP_ENV=development, the default) works with no configuration at all: SQLite and a
+filesystem broker under var/, a generated secret key and JWT key pair. Production
+(SHOP_ENV=production) refuses to start without its secrets.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BASE_DIR.parent
+
+env = environ.Env()
+VAR_DIR = Path(env.str("SHOP_VAR_DIR", default=str(REPO_DIR / "var")))
+SHOP_ENV = env.str("SHOP_ENV", default="development")
+if SHOP_ENV not in {"development", "production"}:
+    raise environ.ImproperlyConfigured("SHOP_ENV must be 'development' or 'production'")
+PRODUCTION = SHOP_ENV == "production"
+
+if PRODUCTION:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+else:
+    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="development-only-not-a-secret")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["*"])
+USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=True)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "strangler",
+    "shop",
+    "accounts",
+    "catalog",
+    "reviews",
+    "orders",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "shop.middleware.RequestIdMiddleware",
+    "shop.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "shop.urls"
+APPEND_SLASH = False
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "shop.wsgi.application"
+
+
+def _database(url_var: str, default_sqlite: Path) -> dict:
+    config = env.db_url(url_var, default=f"sqlite:///{default_sqlite}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # Several gunicorn workers share one file: WAL lets readers run beside the writer, and
+        # BEGIN IMMEDIATE takes the write lock up front so two checkouts queue on the busy timeout
+        # instead of failing with "database is locked" when they upgrade a read lock.
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    else:
+        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        config["CONN_HEALTH_CHECKS"] = True
+    config["TEST"] = {"NAME": None}
+    return config
+
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": _database("MONOLITH_DATABASE_URL", VAR_DIR / "monolith.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+AUTH_PASSWORD_VALIDATORS = []
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Bodies over 1 MiB are refused with 413 before they are read (shop.middleware).
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "shop.pagination.ShopPagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [],
+    "PAGE_SIZE": 20,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "The shop's public HTTP API (see shop-api.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "shop.openapi.add_error_responses",
+    ],
+}
+
+# Access tokens: RS256 JWTs with a `kid`. Key files are generated under var/ in development and
+# required in production (JWT_PRIVATE_KEY_FILE, or JWT_PRIVATE_KEY holding the PEM).
+JWT_ISSUER = env.str("JWT_ISSUER", default="shop")
+JWT_ACCESS_TTL_SECONDS = 900
+JWT_REFRESH_TTL_SECONDS = 7 * 24 * 3600
+JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="")
+JWT_PRIVATE_KEY_FILE = env.str(
+    "JWT_PRIVATE_KEY_FILE", default="" if PRODUCTION else str(VAR_DIR / "keys" / "jwt-private.pem")
+)
+# Public keys still accepted during a rotation (PEM files, comma separated).
+JWT_EXTRA_PUBLIC_KEY_FILES = env.list("JWT_EXTRA_PUBLIC_KEY_FILES", default=[])
+if PRODUCTION and not (JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE):
+    raise environ.ImproperlyConfigured("Set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY in production")
+
+SHOP_ADMIN_EMAIL = env.str("SHOP_ADMIN_EMAIL", default="" if PRODUCTION else "admin@shop.local")
+SHOP_ADMIN_PASSWORD = env.str(
+    "SHOP_ADMIN_PASSWORD", default="" if PRODUCTION else "admin-pass-1234"
+)
+
+# Celery: a broker that needs no server by default; Redis or RabbitMQ when CELERY_BROKER_URL is set.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("queue", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "monolith"
+
+# E-mail from EMAIL_URL (smtp://, consolemail://, ...); development writes mails to var/mail.
+_email = env.email_url("EMAIL_URL") if PRODUCTION else env.email_url("EMAIL_URL", "filemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@shop.local")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "shop.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateways.TestGateway")
