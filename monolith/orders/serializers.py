@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
-from .models import Order, OrderItem
+from .models import Order
 
 MAX_CART_QUANTITY = 100
 
 
-class CartLineSerializer(serializers.Serializer):
+class LineSerializer(serializers.Serializer):
+    """A cart line or an order line: the same shape, priced now or frozen at checkout."""
+
     product_id = serializers.IntegerField()
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -15,7 +17,7 @@ class CartLineSerializer(serializers.Serializer):
 
 
 class CartSerializer(serializers.Serializer):
-    items = CartLineSerializer(many=True)
+    items = LineSerializer(many=True)
     item_count = serializers.IntegerField()
     total = serializers.DecimalField(max_digits=12, decimal_places=2)
 
@@ -24,14 +26,8 @@ class CartQuantitySerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=MAX_CART_QUANTITY)
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = OrderItem
-        fields = ["product_id", "sku", "name", "unit_price", "quantity", "line_total"]
-
-
 class OrderSerializer(serializers.ModelSerializer):
-    items = OrderItemSerializer(many=True, read_only=True)
+    items = LineSerializer(many=True, read_only=True)
 
     class Meta:
         model = Order

@@ -1,0 +1,101 @@
+from datetime import date
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+
+from payments.cards import is_expired, passes_luhn
+from payments.models import Payment
+
+pytestmark = pytest.mark.django_db
+GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
+
+
+@pytest.fixture
+def order_id(api, as_customer, make_product):
+    product = make_product(price="12.50")
+    api.put(f"/api/cart/items/{product.pk}", {"quantity": 2}, format="json", **as_customer)
+    return api.post("/api/orders", **as_customer).json()["id"]
+
+
+def _pay(api, headers, order_id, **card):
+    return api.post(f"/api/orders/{order_id}/pay", {**GOOD_CARD, **card}, format="json", **headers)
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [("4242424242424242", True), ("4000000000000002", True), ("4242424242424241", False)],
+)
+def test_luhn(number, valid):
+    assert passes_luhn(number) is valid
+
+
+def test_a_card_is_valid_through_its_expiry_month():
+    assert not is_expired(exp_month=11, exp_year=2026, today=date(2026, 11, 30))
+    assert is_expired(exp_month=10, exp_year=2026, today=date(2026, 11, 1))
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_paying_marks_the_order_paid_and_sends_the_confirmation_after_commit(
+    api, as_customer, order_id, django_capture_on_commit_callbacks
+):
+    from shop.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = _pay(api, as_customer, order_id)
+    finally:
+        app.conf.task_always_eager = False
+    assert response.status_code == 200
+    assert response.json() == {
+        "order_id": order_id,
+        "payment_id": Payment.objects.get().pk,
+        "amount": "25.00",
+        "status": "paid",
+    }
+    order = api.get(f"/api/orders/{order_id}", **as_customer).json()
+    assert order["status"] == "paid"
+    assert order["paid_at"] is not None
+    assert len(mail.outbox) == 1
+    assert f"#{order_id}" in mail.outbox[0].subject
+
+
+def test_second_payment_is_409_and_charges_once(api, as_customer, order_id):
+    assert _pay(api, as_customer, order_id).status_code == 200
+    second = _pay(api, as_customer, order_id)
+    assert second.status_code == 409
+    assert second.json()["code"] == "not_payable"
+    assert Payment.objects.count() == 1
+
+
+def test_declined_card_is_402_and_leaves_the_order_payable(api, as_customer, order_id):
+    declined = _pay(api, as_customer, order_id, card_number="4000000000000002")
+    assert declined.status_code == 402
+    assert declined.json() == {"detail": "Your card was declined.", "code": "card_declined"}
+    assert _pay(api, as_customer, order_id).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("card", "field"),
+    [
+        ({"card_number": "4242424242424241"}, "card_number"),
+        ({"card_number": "4242-4242"}, "card_number"),
+        ({"exp_month": 13}, "exp_month"),
+        ({"exp_month": 1, "exp_year": 2020}, "exp_year"),
+        ({"cvc": "12"}, "cvc"),
+    ],
+)
+def test_invalid_cards_are_400_naming_the_field(api, as_customer, order_id, card, field):
+    response = _pay(api, as_customer, order_id, **card)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def test_a_cancelled_order_is_not_payable(api, as_customer, order_id):
+    api.post(f"/api/orders/{order_id}/cancel", **as_customer)
+    assert _pay(api, as_customer, order_id).json()["code"] == "not_payable"
+
+
+def test_paying_another_users_order_is_404(api, as_other_customer, order_id):
+    assert _pay(api, as_other_customer, order_id).status_code == 404
