@@ -40,6 +40,7 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(BIN)/python deploy/ensure_database.py "$$MONOLITH_DATABASE_URL"
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput -v0
 
 seed: migrate
 	$(BIN)/python manage.py seed_shop --products $(SEED_PRODUCTS)
