@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tokens import issue_access_token
 from catalog.models import Category, Product
+from strangler.service.tokens import issue_access_token
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from strangler.service.tokens import issue_access_token
+
 from .models import RefreshToken, User
 from .selectors import email_taken, user_by_email
-from .tokens import issue_access_token
 
 # Compared against when the email is unknown, so a miss costs as much as a wrong password.
 _DUMMY_PASSWORD_HASH = make_password("not-a-real-password")

@@ -4,7 +4,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import keys, services
+from strangler.service import keys
+
+from . import services
 from .serializers import (
     JWKSSerializer,
     RefreshRequestSerializer,

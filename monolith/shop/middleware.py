@@ -1,41 +1,7 @@
-import logging
-import time
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from .exceptions import json_error
-from .request_context import REQUEST_ID_HEADER, accept_or_create_request_id, current_request_id
-
-access_log = logging.getLogger("shop.access")
-
-
-class RequestIdMiddleware:
-    """Echoes or creates X-Request-ID, binds it to the logs, and writes one access log line."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = accept_or_create_request_id(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id
-        token = current_request_id.set(request_id)
-        started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = request_id
-            access_log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-            return response
-        finally:
-            current_request_id.reset(token)
 
 
 class BodySizeLimitMiddleware:

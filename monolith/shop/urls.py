@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
-from . import health
+from strangler.service import health
+
 from .converters import ResourceIdConverter
 
 register_converter(ResourceIdConverter, "id")

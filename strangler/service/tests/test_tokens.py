@@ -6,8 +6,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 
-from accounts import keys
-from accounts.tokens import InvalidAccessToken, issue_access_token, verify_access_token
+from strangler.service import keys
+from strangler.service.tokens import InvalidAccessToken, issue_access_token, verify_access_token
 
 
 def test_access_token_is_rs256_with_key_id_and_fifteen_minute_expiry():

@@ -6,7 +6,7 @@ from django.http import JsonResponse
 from kombu import Connection
 
 
-def _database_ok() -> bool:
+def database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -15,7 +15,7 @@ def _database_ok() -> bool:
         return False
 
 
-def _broker_ok() -> bool:
+def broker_ok() -> bool:
     try:
         with Connection(
             settings.CELERY_BROKER_URL,
@@ -33,7 +33,7 @@ def healthz(request):
 
 
 def readyz(request):
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    checks = {"database": database_ok(), "broker": broker_ok()}
     ready = all(checks.values())
     return JsonResponse(
         {

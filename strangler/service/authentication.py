@@ -1,11 +1,14 @@
+from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
-from .models import User
 from .tokens import InvalidAccessToken, verify_access_token
 
 
-class BearerTokenAuthentication(authentication.BaseAuthentication):
-    """Verifies RS256 access tokens locally: no call to any other service per request."""
+class JWTAuthentication(authentication.BaseAuthentication):
+    """Verifies RS256 access tokens locally: no call to the auth backend per request.
+
+    The user is this backend's own row (its copy, kept in sync, where it does not own users).
+    """
 
     keyword = "Bearer"
 
@@ -19,7 +22,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             claims = verify_access_token(header[1].decode("latin-1"))
         except InvalidAccessToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
-        user = User.objects.filter(pk=claims.user_id, is_active=True).first()
+        user = get_user_model()._default_manager.filter(pk=claims.user_id, is_active=True).first()
         if user is None:
             raise exceptions.AuthenticationFailed("User not found or inactive.")
         return user, claims

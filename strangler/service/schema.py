@@ -2,7 +2,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.authentication.BearerTokenAuthentication"
+    target_class = "strangler.service.authentication.JWTAuthentication"
     name = "bearerAuth"
 
     def get_security_definition(self, auto_schema):

@@ -1,9 +1,0 @@
-import logging
-
-from .request_context import current_request_id
-
-
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = current_request_id.get()
-        return True

@@ -1,0 +1,58 @@
+import httpx
+import pytest
+
+from strangler.service.http import ServiceUnavailable, service_client
+from strangler.service.request_id import current_request_id
+
+
+class Backend:
+    """Answers with the given statuses in turn and records what it received."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status = self.statuses.pop(0) if self.statuses else 200
+        return httpx.Response(status, json={"status": status})
+
+
+def _client(backend: Backend, name: str, **options) -> httpx.Client:
+    return service_client(
+        f"http://{name}.test", transport=httpx.MockTransport(backend), backoff_seconds=0, **options
+    )
+
+
+def test_idempotent_requests_are_retried_on_503_until_they_succeed():
+    backend = Backend(503, 503, 200)
+    assert _client(backend, "retry-get").get("/x").status_code == 200
+    assert len(backend.requests) == 3
+
+
+def test_posts_are_never_retried():
+    backend = Backend(503, 200)
+    assert _client(backend, "no-retry-post").post("/x").status_code == 503
+    assert len(backend.requests) == 1
+
+
+def test_the_request_id_of_the_current_request_is_passed_on():
+    backend = Backend(200)
+    token = current_request_id.set("req-42")
+    try:
+        _client(backend, "request-id").get("/x")
+    finally:
+        current_request_id.reset(token)
+    assert backend.requests[0].headers["X-Request-ID"] == "req-42"
+
+
+def test_the_circuit_opens_after_repeated_failures_and_then_fails_fast():
+    backend = Backend(*([503] * 10))
+    client = _client(backend, "breaker", retries=0, failures_to_open=3, reset_seconds=60)
+    for _ in range(2):
+        assert client.get("/x").status_code == 503
+    with pytest.raises(ServiceUnavailable):
+        client.get("/x")
+    with pytest.raises(ServiceUnavailable):
+        client.get("/x")
+    assert len(backend.requests) == 3
