@@ -1,4 +1,9 @@
-"""Writes of the accounts domain: registration and the token lifecycle."""
+"""Writes of the accounts domain (`auth`): registration and the token lifecycle.
+
+Each write first checks that this backend owns the domain (see strangler.sync.ownership) and
+records the changed rows in the outbox in the same transaction, so the auth service's copy
+follows; once the auth service owns the domain, these writes are forwarded to it.
+"""
 
 import hashlib
 import secrets
@@ -12,10 +17,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from strangler.service.tokens import issue_access_token
+from strangler.sync.outbox import record_change
+from strangler.sync.ownership import require_ownership
 
 from .models import RefreshToken, User
 from .selectors import email_taken, user_by_email
 
+DOMAIN = "auth"
 # Compared against when the email is unknown, so a miss costs as much as a wrong password.
 _DUMMY_PASSWORD_HASH = make_password("not-a-real-password")
 
@@ -41,14 +49,26 @@ class TokenPair:
 
 @transaction.atomic
 def register_user(*, email: str, password: str, name: str) -> User:
+    require_ownership(DOMAIN)
     if email_taken(email=email):
         raise EmailTaken
     try:
         with transaction.atomic():
-            return User.objects.create_user(email=email, password=password, name=name)
+            user = User.objects.create_user(email=email, password=password, name=name)
     except IntegrityError as exc:
         # Two registrations of one email raced past the check: the unique index decides.
         raise EmailTaken from exc
+    record_change(user)
+    return user
+
+
+@transaction.atomic
+def save_user(*, user: User) -> User:
+    """Any other change of a user (the admin's): owned, saved and recorded together."""
+    require_ownership(DOMAIN)
+    user.save()
+    record_change(user)
+    return user
 
 
 def _hash(refresh_token: str) -> str:
@@ -57,18 +77,20 @@ def _hash(refresh_token: str) -> str:
 
 def _issue_pair(*, user: User, family: uuid.UUID) -> TokenPair:
     refresh = secrets.token_urlsafe(48)
-    RefreshToken.objects.create(
+    token = RefreshToken.objects.create(
         user=user,
         token_hash=_hash(refresh),
         family=family,
         expires_at=timezone.now() + timedelta(seconds=settings.JWT_REFRESH_TTL_SECONDS),
     )
+    record_change(token)
     access = issue_access_token(user_id=user.pk, email=user.email, is_staff=user.is_staff)
     return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
 
 
 @transaction.atomic
 def obtain_token_pair(*, email: str, password: str) -> TokenPair:
+    require_ownership(DOMAIN)
     user = user_by_email(email=email)
     if user is None or not user.is_active:
         check_password(password, _DUMMY_PASSWORD_HASH)
@@ -82,22 +104,25 @@ def rotate_refresh_token(*, refresh_token: str) -> TokenPair:
     """Spends a refresh token for a new pair; spending one twice revokes its whole family."""
     now = timezone.now()
     with transaction.atomic():
+        require_ownership(DOMAIN)
         token = (
-            RefreshToken.objects.select_related("user")
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
             .filter(token_hash=_hash(refresh_token))
             .first()
         )
         if token is None or token.revoked_at or token.expires_at <= now:
             raise InvalidRefreshToken
-        spent = RefreshToken.objects.filter(
-            pk=token.pk, used_at__isnull=True, revoked_at__isnull=True
-        ).update(used_at=now)
-        if spent:
+        if token.used_at is None:
             if not token.user.is_active:
                 raise InvalidRefreshToken
+            token.used_at = now
+            token.save(update_fields=["used_at"])
+            record_change(token)
             return _issue_pair(user=token.user, family=token.family)
-        RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True).update(
-            revoked_at=now
-        )
+        for member in RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True):
+            member.revoked_at = now
+            member.save(update_fields=["revoked_at"])
+            record_change(member)
     # Raised after the revocation committed: a replayed token must not roll it back.
     raise InvalidRefreshToken

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from strangler.service import keys
+from strangler.sync.ownership import owned_write
 
 from . import services
 from .serializers import (
@@ -31,6 +32,7 @@ class RegisterView(APIView):
     authentication_classes = []
 
     @extend_schema(request=RegisterSerializer, responses={201: UserSerializer})
+    @owned_write(services.DOMAIN)
     def post(self, request):
         params = RegisterSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -45,6 +47,7 @@ class TokenView(APIView):
     authentication_classes = []
 
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenPairSerializer})
+    @owned_write(services.DOMAIN)
     def post(self, request):
         params = TokenRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -62,6 +65,7 @@ class TokenRefreshView(APIView):
     authentication_classes = []
 
     @extend_schema(request=RefreshRequestSerializer, responses={200: TokenPairSerializer})
+    @owned_write(services.DOMAIN)
     def post(self, request):
         params = RefreshRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)

@@ -91,10 +91,11 @@ def _database(url_var: str, default_sqlite: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        # A file, not shared-cache memory, so tests see the same locking as production.
+        config["TEST"] = {"NAME": str(default_sqlite.with_name(f"test-{default_sqlite.name}"))}
     else:
         config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         config["CONN_HEALTH_CHECKS"] = True
-    config["TEST"] = {"NAME": None}
     return config
 
 
@@ -190,5 +191,17 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@shop.local")
 
 LOGGING = json_logging(env.str("LOG_LEVEL", default="INFO"))
+
+# Strangler: this backend's name, where the others are, who owns which domain before any
+# migration step, and which backends receive copies of which aggregates.
+STRANGLER_BACKEND = "monolith"
+STRANGLER_BACKEND_URLS = {
+    name: env.str(f"{name.upper()}_URL", default=f"http://127.0.0.1:{port}")
+    for name, port in [("monolith", 8000), ("auth", 8001), ("catalog", 8002), ("orders", 8003)]
+}
+STRANGLER_INITIAL_OWNERS = {"auth": "monolith", "catalog": "monolith", "orders": "monolith"}
+STRANGLER_SYNC_SUBSCRIBERS = {"user": ["auth"], "refresh_token": ["auth"]}
+STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0)
+STRANGLER_INTERNAL_TOKEN = env.str("STRANGLER_INTERNAL_TOKEN", default="")
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateways.TestGateway")

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
+    path("", include("strangler.sync.internal_urls")),
 ]
 
 handler400 = "shop.exceptions.json_bad_request"

@@ -1,0 +1,40 @@
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from kombu.exceptions import OperationalError as BrokerError
+
+from strangler.sync.relay import relay_batch
+
+
+class Command(BaseCommand):
+    help = "Publishes outbox events to their subscribers, continuously (or once with --once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="drain what is there and exit")
+        parser.add_argument("--interval", type=float, default=0.1, help="idle poll, seconds")
+        parser.add_argument("--batch", type=int, default=200)
+
+    def handle(self, *args, once: bool, interval: float, batch: int, **options):
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        broker_down_since = None
+        while not stopping:
+            try:
+                sent = relay_batch(limit=batch)
+            except BrokerError as exc:
+                # The rows stay unsent; retry with a pause instead of spinning on a dead broker.
+                if broker_down_since is None:
+                    broker_down_since = time.monotonic()
+                    self.stderr.write(f"broker unreachable, outbox rows wait: {exc}")
+                time.sleep(1.0)
+                continue
+            if broker_down_since is not None:
+                self.stdout.write("broker reachable again, draining the outbox")
+                broker_down_since = None
+            if sent:
+                self.stdout.write(f"relayed {sent} events")
+            elif once:
+                return
+            else:
+                time.sleep(interval)

@@ -1,0 +1,79 @@
+"""The /internal/sync/ API of one backend, as the CLI and the flip call it."""
+
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from strangler.service.http import service_client
+
+
+class SyncError(Exception):
+    """A sync step failed; the message says where and why, in one line."""
+
+
+@dataclass
+class BackendSync:
+    name: str
+    base_url: str
+    timeout: float = 60.0
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        headers = {}
+        token = getattr(settings, "STRANGLER_INTERNAL_TOKEN", "")
+        if token:
+            headers["X-Internal-Token"] = token
+        try:
+            with service_client(self.base_url, timeout=self.timeout, retries=2) as client:
+                response = client.request(
+                    method, f"/internal/sync/{path}", headers=headers, **kwargs
+                )
+        except httpx.HTTPError as exc:
+            raise SyncError(f"{self.name} ({self.base_url}) is unreachable: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text[:200]
+            raise SyncError(
+                f"{self.name}: {method} /internal/sync/{path}: {response.status_code} {detail}"
+            )
+        return response.json()
+
+    def status(self) -> dict:
+        return self._call("GET", "status")
+
+    def event_outcome(self, event_id: str) -> str | None:
+        try:
+            return self._call("GET", f"events/{event_id}")["outcome"]
+        except SyncError as exc:
+            if " 404 " in str(exc):
+                return None
+            raise
+
+    def rows(self, aggregate: str, *, after: int, limit: int) -> dict:
+        return self._call(
+            "GET", f"aggregates/{aggregate}/rows", params={"after": after, "limit": limit}
+        )
+
+    def upsert(self, aggregate: str, rows: list[dict]) -> int:
+        return self._call("POST", f"aggregates/{aggregate}/rows", json={"rows": rows})["upserted"]
+
+    def checksums(self, aggregate: str, *, chunk: int) -> dict:
+        return self._call("GET", f"aggregates/{aggregate}/checksums", params={"chunk": chunk})
+
+    def hashes(self, aggregate: str, *, start: int, end: int) -> dict[str, str]:
+        return self._call(
+            "GET", f"aggregates/{aggregate}/hashes", params={"start": start, "end": end}
+        )["rows"]
+
+    def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> dict:
+        return self._call("POST", f"domains/{domain}/sequences", json={"floor": floor, "gap": gap})
+
+    def ownership(self, domain: str) -> dict:
+        return self._call("GET", f"domains/{domain}/ownership")
+
+    def set_ownership(self, domain: str, *, owner: str, state: str) -> dict:
+        return self._call(
+            "PUT", f"domains/{domain}/ownership", json={"owner": owner, "state": state}
+        )

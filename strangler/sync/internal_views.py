@@ -1,0 +1,187 @@
+"""The /internal/sync/ API every backend serves, for backfill, parity and the flip.
+
+Only the proxy's internal listener reaches these paths; when STRANGLER_INTERNAL_TOKEN is set,
+callers must also present it in X-Internal-Token.
+"""
+
+import functools
+import hmac
+import json
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import checksums, registry
+from .consumer import remember_version, upsert
+from .models import AggregateVersion, InboxEvent
+from .ownership import current_ownership, set_ownership
+from .relay import outbox_status
+from .sequences import max_id, move_sequence_past
+
+MAX_ROWS = 5000
+
+
+def _error(detail: str, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def internal(methods: list[str]):
+    def decorate(view):
+        @csrf_exempt
+        @require_http_methods(methods)
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            expected = getattr(settings, "STRANGLER_INTERNAL_TOKEN", "")
+            presented = request.headers.get("X-Internal-Token", "")
+            if expected and not hmac.compare_digest(expected, presented):
+                return _error("Not found.", 404)
+            try:
+                return view(request, *args, **kwargs)
+            except LookupError as exc:
+                return _error(str(exc.args[0] if exc.args else exc), 404)
+            except (ValueError, KeyError, TypeError) as exc:
+                return _error(f"Bad request: {exc}", 400)
+
+        return wrapper
+
+    return decorate
+
+
+def _json_body(request: HttpRequest) -> dict:
+    body = json.loads(request.body or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
+def _int_param(request: HttpRequest, name: str, default: int, *, high: int = 2**63 - 1) -> int:
+    value = int(request.GET.get(name, default))
+    if not 0 <= value <= high:
+        raise ValueError(f"{name} out of range")
+    return value
+
+
+@internal(["GET"])
+def status(request):
+    outbox = outbox_status()
+    return JsonResponse(
+        {
+            "backend": settings.STRANGLER_BACKEND,
+            "outbox": {
+                "pending": outbox.pending,
+                "oldest_pending_age_seconds": outbox.oldest_pending_age_seconds,
+                "last_event_id": outbox.last_event_id,
+            },
+            "aggregates": {
+                a.name: {
+                    "domain": a.domain,
+                    "count": a.model._default_manager.count(),
+                    "max_id": max_id(a.model),
+                }
+                for a in registry.all_aggregates()
+            },
+            "ownership": {
+                domain: vars(current_ownership(domain))
+                for domain in sorted({a.domain for a in registry.all_aggregates()})
+            },
+        }
+    )
+
+
+@internal(["GET"])
+def event(request, event_id):
+    outcome = InboxEvent.objects.filter(event_id=event_id).values_list("outcome", flat=True).first()
+    if outcome is None:
+        return _error("Event not applied here.", 404)
+    return JsonResponse({"event_id": str(event_id), "outcome": outcome})
+
+
+@internal(["GET", "POST"])
+def rows(request, name: str):
+    aggregate = registry.by_name(name)
+    if request.method == "GET":
+        after = _int_param(request, "after", 0)
+        limit = _int_param(request, "limit", 1000, high=MAX_ROWS)
+        instances = list(
+            aggregate.model._default_manager.filter(pk__gt=after).order_by("pk")[:limit]
+        )
+        versions = dict(
+            AggregateVersion.objects.filter(
+                aggregate_type=name, aggregate_id__in=[str(i.pk) for i in instances]
+            ).values_list("aggregate_id", "version")
+        )
+        return JsonResponse(
+            {
+                "rows": [
+                    {
+                        "id": i.pk,
+                        "version": versions.get(str(i.pk), 0),
+                        "payload": aggregate.payload(i),
+                    }
+                    for i in instances
+                ],
+                "next_after": instances[-1].pk if len(instances) == limit else None,
+            }
+        )
+    incoming = _json_body(request)["rows"]
+    if len(incoming) > MAX_ROWS:
+        raise ValueError(f"at most {MAX_ROWS} rows per call")
+    try:
+        with transaction.atomic():
+            for row in incoming:
+                upsert(aggregate, aggregate_id=str(row["id"]), payload=row["payload"])
+                remember_version(
+                    aggregate_type=name, aggregate_id=str(row["id"]), version=int(row["version"])
+                )
+    except IntegrityError as exc:
+        return _error(f"Rows conflict with existing data: {exc}", 409)
+    return JsonResponse({"upserted": len(incoming)})
+
+
+@internal(["GET"])
+def aggregate_checksums(request, name: str):
+    aggregate = registry.by_name(name)
+    chunk = _int_param(request, "chunk", checksums.DEFAULT_CHUNK, high=1_000_000) or 1
+    return JsonResponse(
+        {
+            "count": aggregate.model._default_manager.count(),
+            "chunks": checksums.chunk_checksums(aggregate, chunk=chunk),
+        }
+    )
+
+
+@internal(["GET"])
+def aggregate_hashes(request, name: str):
+    aggregate = registry.by_name(name)
+    start = _int_param(request, "start", 0)
+    end = _int_param(request, "end", 2**63 - 1)
+    hashes = checksums.range_hashes(aggregate, start=start, end=end)
+    return JsonResponse({"rows": {str(pk): digest for pk, digest in hashes.items()}})
+
+
+@internal(["POST"])
+def sequences(request, domain: str):
+    """Moves the domain's id sequences past `floor` (ids used elsewhere) plus `gap`."""
+    body = _json_body(request)
+    gap = int(body.get("gap", 0))
+    floors = body.get("floor", {})
+    moved = {}
+    for aggregate in registry.in_domain(domain):
+        floor = int(floors.get(aggregate.name, 0)) + gap
+        moved[aggregate.name] = move_sequence_past(aggregate.model, floor)
+    if not moved:
+        raise LookupError(f"no synced aggregate in domain {domain!r}")
+    return JsonResponse({"domain": domain, "moved": moved})
+
+
+@internal(["GET", "PUT"])
+def ownership(request, domain: str):
+    if request.method == "PUT":
+        body = _json_body(request)
+        return JsonResponse(
+            vars(set_ownership(domain=domain, owner=str(body["owner"]), state=str(body["state"])))
+        )
+    return JsonResponse(vars(current_ownership(domain)))

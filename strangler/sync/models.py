@@ -1,0 +1,83 @@
+import uuid
+
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    """A change to an aggregate, written in the transaction that made it, published later."""
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    payload = models.JSONField(null=True)
+    deleted = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        app_label = "strangler"
+        indexes = [
+            models.Index(
+                fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_type}:{self.aggregate_id} v{self.version}"
+
+
+class InboxEvent(models.Model):
+    """An event this backend has applied (or judged stale): a second delivery is a no-op."""
+
+    event_id = models.UUIDField(primary_key=True)
+    source = models.CharField(max_length=64)
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+    outcome = models.CharField(max_length=16)
+    applied_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "strangler"
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.outcome}"
+
+
+class AggregateVersion(models.Model):
+    """The last version of an aggregate this backend wrote (as owner) or applied (as copy)."""
+
+    aggregate_type = models.CharField(max_length=64)
+    aggregate_id = models.CharField(max_length=64)
+    version = models.BigIntegerField()
+
+    class Meta:
+        app_label = "strangler"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["aggregate_type", "aggregate_id"], name="one_version_per_aggregate"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.aggregate_type}:{self.aggregate_id} v{self.version}"
+
+
+class DomainOwnership(models.Model):
+    """Which backend owns a domain's writes, as this backend knows it."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active"
+        HANDOVER = "handover"
+
+    domain = models.CharField(max_length=64, primary_key=True)
+    owner = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        app_label = "strangler"
+
+    def __str__(self) -> str:
+        return f"{self.domain} -> {self.owner} ({self.state})"

@@ -1,0 +1,158 @@
+"""Which backend owns a domain's writes, and the handover between two owners.
+
+Every write of a synced domain calls `require_ownership` first, inside its transaction. On
+PostgreSQL that takes a shared lock on the domain's ownership row, so a handover (which takes
+the row for update) waits for writes already under way and no write slips past it; on SQLite
+the write transactions are serialised anyway.
+
+A write that reaches a backend that does not own its domain is not refused: `owned_write`
+waits while a handover is in progress, then forwards the request to the owner. So requests in
+flight during a flip neither fail nor fork the data.
+"""
+
+import functools
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.http import HttpResponse, JsonResponse
+
+from strangler.service.http import service_client
+
+from .models import DomainOwnership
+
+FORWARDED_BY_HEADER = "X-Strangler-Forwarded-By"
+_FORWARDED_REQUEST_HEADERS = (
+    "Content-Type",
+    "Accept",
+    "Authorization",
+    "X-Request-ID",
+    "X-Forwarded-For",
+    "X-Forwarded-Host",
+    "X-Forwarded-Proto",
+    "X-Real-IP",
+)
+_FORWARDED_RESPONSE_HEADERS = ("WWW-Authenticate", "Retry-After")
+
+
+def this_backend() -> str:
+    return settings.STRANGLER_BACKEND
+
+
+@dataclass(frozen=True)
+class Ownership:
+    domain: str
+    owner: str
+    state: str
+
+
+class NotOwner(Exception):
+    def __init__(self, ownership: Ownership) -> None:
+        super().__init__(f"{ownership.domain} is owned by {ownership.owner} ({ownership.state})")
+        self.ownership = ownership
+
+
+def _ensure_row(domain: str) -> None:
+    if not DomainOwnership.objects.filter(domain=domain).exists():
+        try:
+            with transaction.atomic():
+                DomainOwnership.objects.create(
+                    domain=domain, owner=settings.STRANGLER_INITIAL_OWNERS.get(domain, "monolith")
+                )
+        except IntegrityError:
+            pass  # created concurrently: the same default
+
+
+def current_ownership(domain: str) -> Ownership:
+    _ensure_row(domain)
+    row = DomainOwnership.objects.get(domain=domain)
+    return Ownership(domain=domain, owner=row.owner, state=row.state)
+
+
+def require_ownership(domain: str) -> None:
+    """Inside a write transaction: raises NotOwner unless this backend owns `domain` now."""
+    _ensure_row(domain)
+    table = DomainOwnership._meta.db_table
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT owner, state FROM {table} WHERE domain = %s{lock}", [domain])
+        owner, state = cursor.fetchone()
+    if owner != this_backend() or state != DomainOwnership.State.ACTIVE:
+        raise NotOwner(Ownership(domain=domain, owner=owner, state=state))
+
+
+def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
+    """Records a new owner or state; waits for writes of the domain under way to commit."""
+    if state not in DomainOwnership.State.values:
+        raise ValueError(f"unknown ownership state {state!r}")
+    _ensure_row(domain)
+    with transaction.atomic():
+        row = DomainOwnership.objects.select_for_update().get(domain=domain)
+        row.owner, row.state = owner, state
+        row.save(update_fields=["owner", "state", "updated_at"])
+    return Ownership(domain=domain, owner=owner, state=state)
+
+
+def _forward(request, owner: str) -> HttpResponse:
+    if request.headers.get(FORWARDED_BY_HEADER):
+        # Already forwarded once: two backends disagree on the owner; never loop.
+        return JsonResponse(
+            {"detail": "Service temporarily unavailable, please retry."},
+            status=503,
+            headers={"Retry-After": "1"},
+        )
+    base_url = settings.STRANGLER_BACKEND_URLS[owner]
+    headers = {
+        name: request.headers[name]
+        for name in _FORWARDED_REQUEST_HEADERS
+        if name in request.headers
+    }
+    headers[FORWARDED_BY_HEADER] = this_backend()
+    with service_client(base_url, retries=0) as client:
+        answer = client.request(
+            request.method,
+            request.get_full_path(),
+            content=request.body,
+            headers=headers,
+        )
+    response = HttpResponse(
+        answer.content,
+        status=answer.status_code,
+        content_type=answer.headers.get("Content-Type", "application/json"),
+    )
+    for name in _FORWARDED_RESPONSE_HEADERS:
+        if name in answer.headers:
+            response[name] = answer.headers[name]
+    return response
+
+
+def owned_write(domain: str):
+    """Decorates a view method that writes `domain`: runs it where this backend owns the
+    domain, waits out a handover, and forwards the request to the owner otherwise."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(view, request, *args, **kwargs):
+            raw_request = getattr(request, "_request", request)
+            raw_request.body  # noqa: B018  keep the raw body: a forward needs it after parsing
+            deadline = time.monotonic() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
+            while True:
+                try:
+                    return method(view, request, *args, **kwargs)
+                except NotOwner as exc:
+                    ownership = exc.ownership
+                if ownership.state == DomainOwnership.State.HANDOVER:
+                    if time.monotonic() < deadline:
+                        time.sleep(0.05)
+                        continue
+                    return JsonResponse(
+                        {"detail": "Service temporarily unavailable, please retry."},
+                        status=503,
+                        headers={"Retry-After": "1"},
+                    )
+                return _forward(raw_request, ownership.owner)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,71 @@
+"""The synced aggregates of this backend: a model, the domain owning it, the fields copied.
+
+Both sides of a sync register the same aggregate name with the same field names, so their
+payloads, and the checksums computed over them, are comparable.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    name: str
+    domain: str
+    model: type[models.Model]
+    fields: tuple[str, ...]
+
+    def payload(self, instance: models.Model) -> dict:
+        return {name: _json_value(self._attribute(instance, name)) for name in self.fields}
+
+    def values(self, payload: dict) -> dict:
+        """Model attribute values from a payload (inverse of `payload`)."""
+        values = {}
+        for name in self.fields:
+            field = self.model._meta.get_field(name)
+            values[field.attname] = field.to_python(payload.get(name))
+        return values
+
+    def _attribute(self, instance: models.Model, name: str):
+        return getattr(instance, self.model._meta.get_field(name).attname)
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+_by_name: dict[str, Aggregate] = {}
+_by_model: dict[type[models.Model], Aggregate] = {}
+
+
+def register(aggregate: Aggregate) -> Aggregate:
+    _by_name[aggregate.name] = aggregate
+    _by_model[aggregate.model] = aggregate
+    return aggregate
+
+
+def by_name(name: str) -> Aggregate:
+    try:
+        return _by_name[name]
+    except KeyError:
+        raise LookupError(f"no synced aggregate named {name!r} on this backend") from None
+
+
+def for_model(model: type[models.Model]) -> Aggregate:
+    return _by_model[model]
+
+
+def in_domain(domain: str) -> list[Aggregate]:
+    return [aggregate for aggregate in _by_name.values() if aggregate.domain == domain]
+
+
+def all_aggregates() -> list[Aggregate]:
+    return list(_by_name.values())

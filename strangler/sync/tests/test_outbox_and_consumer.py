@@ -1,0 +1,116 @@
+import uuid
+
+import pytest
+from django.db import transaction
+
+from accounts import services as accounts
+from accounts.models import User
+from strangler.sync import registry
+from strangler.sync.consumer import APPLIED, DUPLICATE, STALE, Event, apply_event
+from strangler.sync.models import AggregateVersion, InboxEvent, OutboxEvent
+from strangler.sync.outbox import record_change
+
+pytestmark = pytest.mark.django_db
+
+
+def _register(email="ann@example.com") -> User:
+    return accounts.register_user(email=email, password="ann-pass-1234", name="Ann")
+
+
+def _event(user_id: int, version: int, **payload) -> Event:
+    base = {
+        "email": f"user{user_id}@example.com",
+        "name": "Copied",
+        "password": "pbkdf2_sha256$1$salt$hash",
+        "is_staff": False,
+        "is_superuser": False,
+        "is_active": True,
+        "date_joined": "2026-01-02T03:04:05.000006Z",
+    }
+    return Event(
+        event_id=str(uuid.uuid4()),
+        source="auth",
+        aggregate_type="user",
+        aggregate_id=str(user_id),
+        version=version,
+        payload={**base, **payload},
+        deleted=False,
+    )
+
+
+def test_a_registration_writes_the_user_and_its_event_in_one_transaction():
+    user = _register()
+    event = OutboxEvent.objects.get()
+    assert (event.aggregate_type, event.aggregate_id, event.version) == ("user", str(user.pk), 1)
+    assert event.payload["email"] == "ann@example.com"
+    assert event.payload["password"] == user.password
+    assert event.sent_at is None
+
+
+def test_a_rolled_back_change_leaves_no_event():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _register()
+        raise RuntimeError("the request failed after the write")
+    assert not User.objects.exists()
+    assert not OutboxEvent.objects.exists()
+
+
+def test_each_change_of_an_aggregate_gets_the_next_version():
+    user = _register()
+    user.name = "Ann B."
+    accounts.save_user(user=user)
+    assert list(OutboxEvent.objects.order_by("id").values_list("version", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_recording_outside_a_transaction_is_refused():
+    user = _register()
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        record_change(user)
+
+
+def test_an_event_is_applied_with_its_id_and_fields_and_not_emitted_again():
+    assert apply_event(_event(4242, 1, name="Zoe")) == APPLIED
+    user = User.objects.get(pk=4242)
+    assert user.name == "Zoe"
+    assert user.password == "pbkdf2_sha256$1$salt$hash"
+    assert AggregateVersion.objects.get(aggregate_type="user", aggregate_id="4242").version == 1
+    assert not OutboxEvent.objects.exists()
+
+
+def test_a_redelivered_event_is_a_no_op():
+    event = _event(7, 1, name="First")
+    assert apply_event(event) == APPLIED
+    User.objects.filter(pk=7).update(name="Changed locally")
+    assert apply_event(event) == DUPLICATE
+    assert User.objects.get(pk=7).name == "Changed locally"
+
+
+def test_an_older_version_arriving_late_is_ignored():
+    assert apply_event(_event(8, 2, name="Newer")) == APPLIED
+    assert apply_event(_event(8, 1, name="Older")) == STALE
+    assert User.objects.get(pk=8).name == "Newer"
+    assert InboxEvent.objects.filter(outcome=STALE).count() == 1
+
+
+def test_a_deletion_event_removes_the_copy():
+    apply_event(_event(9, 1))
+    deletion = Event(
+        event_id=str(uuid.uuid4()),
+        source="auth",
+        aggregate_type="user",
+        aggregate_id="9",
+        version=2,
+        payload=None,
+        deleted=True,
+    )
+    assert apply_event(deletion) == APPLIED
+    assert not User.objects.filter(pk=9).exists()
+
+
+def test_payloads_round_trip_through_the_registry():
+    user = _register()
+    aggregate = registry.for_model(User)
+    values = aggregate.values(aggregate.payload(user))
+    assert values["email"] == user.email
+    assert values["date_joined"] == user.date_joined

@@ -1,0 +1,121 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.db import connection
+
+from accounts import services as accounts
+from accounts.models import User
+from strangler.sync.models import DomainOwnership
+from strangler.sync.ownership import NotOwner, require_ownership, set_ownership
+from strangler.sync.sequences import move_sequence_past
+
+pytestmark = pytest.mark.django_db
+REGISTRATION = {"email": "new@example.com", "password": "long-enough", "name": "New"}
+
+
+@pytest.fixture
+def owner_backend(settings):
+    """A real HTTP server standing in for the domain's new owner; records what reaches it."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, dict(self.headers), json.loads(body)))
+            answer = json.dumps({"served_by": "owner"}).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.STRANGLER_BACKEND_URLS = {
+        **settings.STRANGLER_BACKEND_URLS,
+        "auth": f"http://127.0.0.1:{server.server_port}",
+    }
+    try:
+        yield received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_monolith_owns_auth_until_told_otherwise():
+    require_ownership("auth")
+    set_ownership(domain="auth", owner="auth", state="active")
+    with pytest.raises(NotOwner):
+        require_ownership("auth")
+
+
+def test_a_write_refused_for_ownership_changes_nothing():
+    set_ownership(domain="auth", owner="auth", state="active")
+    with pytest.raises(NotOwner):
+        accounts.register_user(**REGISTRATION)
+    assert not User.objects.exists()
+
+
+def test_a_write_reaching_a_former_owner_is_forwarded_to_the_owner(api, owner_backend):
+    set_ownership(domain="auth", owner="auth", state="active")
+    response = api.post(
+        "/api/auth/register", REGISTRATION, format="json", HTTP_X_REQUEST_ID="req-forward-1"
+    )
+    assert response.status_code == 201
+    assert response.json() == {"served_by": "owner"}
+    path, headers, body = owner_backend[0]
+    assert path == "/api/auth/register"
+    assert body == REGISTRATION
+    assert headers["X-Strangler-Forwarded-By"] == "monolith"
+    assert headers["X-Request-ID"] == "req-forward-1"
+    assert not User.objects.exists()
+
+
+def test_a_forwarded_write_is_never_forwarded_again(api, owner_backend):
+    set_ownership(domain="auth", owner="auth", state="active")
+    response = api.post(
+        "/api/auth/register", REGISTRATION, format="json", HTTP_X_STRANGLER_FORWARDED_BY="auth"
+    )
+    assert response.status_code == 503
+    assert owner_backend == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_during_a_handover_waits_and_then_goes_to_the_new_owner(
+    api, owner_backend, settings
+):
+    settings.STRANGLER_HANDOVER_WAIT_SECONDS = 10
+    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+
+    def finish_handover():
+        DomainOwnership.objects.filter(domain="auth").update(owner="auth", state="active")
+        connection.close()
+
+    timer = threading.Timer(0.3, finish_handover)
+    timer.start()
+    response = api.post("/api/auth/register", REGISTRATION, format="json")
+    timer.join()
+    assert response.status_code == 201
+    assert len(owner_backend) == 1
+
+
+def test_a_handover_that_never_ends_answers_503_with_retry_after(api, settings):
+    settings.STRANGLER_HANDOVER_WAIT_SECONDS = 0.2
+    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+    response = api.post("/api/auth/register", REGISTRATION, format="json")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+
+
+def test_moving_the_sequence_makes_new_ids_start_past_the_floor():
+    move_sequence_past(User, 50_000)
+    user = accounts.register_user(**REGISTRATION)
+    assert user.pk > 50_000
+    # never backwards
+    move_sequence_past(User, 10)
+    assert accounts.register_user(**{**REGISTRATION, "email": "b@example.com"}).pk == user.pk + 1
