@@ -203,5 +203,6 @@ STRANGLER_INITIAL_OWNERS = {"auth": "monolith", "catalog": "monolith", "orders":
 STRANGLER_SYNC_SUBSCRIBERS = {"user": ["auth"], "refresh_token": ["auth"]}
 STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0)
 STRANGLER_INTERNAL_TOKEN = env.str("STRANGLER_INTERNAL_TOKEN", default="")
+STRANGLER_FLIP_HOOKS = ["strangler.sync.flip.OwnershipHandover"]
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateways.TestGateway")

@@ -73,7 +73,7 @@ def status(request):
             "outbox": {
                 "pending": outbox.pending,
                 "oldest_pending_age_seconds": outbox.oldest_pending_age_seconds,
-                "last_event_id": outbox.last_event_id,
+                "last_event_by_domain": outbox.last_event_by_domain,
             },
             "aggregates": {
                 a.name: {

@@ -95,8 +95,9 @@ def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
 
 
 def _forward(request, owner: str) -> HttpResponse:
-    if request.headers.get(FORWARDED_BY_HEADER):
-        # Already forwarded once: two backends disagree on the owner; never loop.
+    chain = [name for name in request.headers.get(FORWARDED_BY_HEADER, "").split(",") if name]
+    if this_backend() in chain:
+        # It went round: two backends disagree on the owner. Never loop; the client retries.
         return JsonResponse(
             {"detail": "Service temporarily unavailable, please retry."},
             status=503,
@@ -108,7 +109,7 @@ def _forward(request, owner: str) -> HttpResponse:
         for name in _FORWARDED_REQUEST_HEADERS
         if name in request.headers
     }
-    headers[FORWARDED_BY_HEADER] = this_backend()
+    headers[FORWARDED_BY_HEADER] = ",".join([*chain, this_backend()])
     with service_client(base_url, retries=0) as client:
         answer = client.request(
             request.method,

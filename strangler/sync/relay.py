@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from . import registry
 from .models import OutboxEvent
 
 APPLY_EVENT_TASK = "strangler.sync.apply_event"
@@ -68,17 +69,27 @@ def relay_batch(*, limit: int = 200) -> int:
 class OutboxStatus:
     pending: int
     oldest_pending_age_seconds: float | None
-    last_event_id: str | None
+    last_event_by_domain: dict[str, str]
 
 
 def outbox_status() -> OutboxStatus:
     unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
     oldest = unsent.aggregate(oldest=Min("created_at"))["oldest"]
-    last = OutboxEvent.objects.order_by("-id").values_list("event_id", flat=True).first()
+    last_by_domain = {}
+    for domain in {a.domain for a in registry.all_aggregates()}:
+        names = [a.name for a in registry.in_domain(domain)]
+        last = (
+            OutboxEvent.objects.filter(aggregate_type__in=names)
+            .order_by("-id")
+            .values_list("event_id", flat=True)
+            .first()
+        )
+        if last:
+            last_by_domain[domain] = str(last)
     return OutboxStatus(
         pending=unsent.count(),
         oldest_pending_age_seconds=(
             round((timezone.now() - oldest).total_seconds(), 3) if oldest else None
         ),
-        last_event_id=str(last) if last else None,
+        last_event_by_domain=last_by_domain,
     )

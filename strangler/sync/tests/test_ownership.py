@@ -76,13 +76,27 @@ def test_a_write_reaching_a_former_owner_is_forwarded_to_the_owner(api, owner_ba
     assert not User.objects.exists()
 
 
-def test_a_forwarded_write_is_never_forwarded_again(api, owner_backend):
+def test_a_write_that_comes_back_to_a_backend_it_left_is_not_forwarded_again(api, owner_backend):
+    set_ownership(domain="auth", owner="auth", state="active")
+    response = api.post(
+        "/api/auth/register",
+        REGISTRATION,
+        format="json",
+        HTTP_X_STRANGLER_FORWARDED_BY="monolith,auth",
+    )
+    assert response.status_code == 503
+    assert owner_backend == []
+
+
+def test_a_write_forwarded_to_the_old_owner_during_a_flip_goes_on_to_the_new_one(
+    api, owner_backend
+):
     set_ownership(domain="auth", owner="auth", state="active")
     response = api.post(
         "/api/auth/register", REGISTRATION, format="json", HTTP_X_STRANGLER_FORWARDED_BY="auth"
     )
-    assert response.status_code == 503
-    assert owner_backend == []
+    assert response.status_code == 201
+    assert owner_backend[0][1]["X-Strangler-Forwarded-By"] == "auth,monolith"
 
 
 @pytest.mark.django_db(transaction=True)
