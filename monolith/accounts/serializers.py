@@ -22,7 +22,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class RefreshRequestSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=512)
+    refresh = serializers.CharField(max_length=4096)
 
 
 class TokenPairSerializer(serializers.Serializer):

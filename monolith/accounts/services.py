@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from strangler.service.throttle import check_failures, clear_failures, record_failure
 from strangler.service.tokens import issue_access_token
 from strangler.sync.outbox import record_change
 from strangler.sync.ownership import require_ownership
@@ -24,6 +25,9 @@ from .models import RefreshToken, User
 from .selectors import email_taken, user_by_email
 
 DOMAIN = "auth"
+LOGIN_SCOPE = "login"
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_WINDOW = timedelta(minutes=5)
 # Compared against when the email is unknown, so a miss costs as much as a wrong password.
 _DUMMY_PASSWORD_HASH = make_password("not-a-real-password")
 
@@ -88,8 +92,22 @@ def _issue_pair(*, user: User, family: uuid.UUID) -> TokenPair:
     return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
 
 
-@transaction.atomic
 def obtain_token_pair(*, email: str, password: str) -> TokenPair:
+    """A new login. Ten wrong passwords for one account within five minutes lock it for the
+    rest of those five minutes (TooManyFailures), whichever worker or client they came from."""
+    key = email.strip().lower()
+    check_failures(scope=LOGIN_SCOPE, key=key, limit=LOGIN_FAILURE_LIMIT, window=LOGIN_WINDOW)
+    try:
+        pair = _login(email=email, password=password)
+    except InvalidCredentials:
+        record_failure(scope=LOGIN_SCOPE, key=key, window=LOGIN_WINDOW)
+        raise
+    clear_failures(scope=LOGIN_SCOPE, key=key)
+    return pair
+
+
+@transaction.atomic
+def _login(*, email: str, password: str) -> TokenPair:
     require_ownership(DOMAIN)
     user = user_by_email(email=email)
     if user is None or not user.is_active:

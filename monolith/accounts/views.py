@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from strangler.service import keys
+from strangler.service.throttle import TooManyFailures
 from strangler.sync.ownership import owned_write
 
 from . import services
@@ -55,6 +56,11 @@ class TokenView(APIView):
             pair = services.obtain_token_pair(**params.validated_data)
         except services.InvalidCredentials as exc:
             raise exceptions.AuthenticationFailed("Invalid email or password.") from exc
+        except TooManyFailures as exc:
+            raise exceptions.Throttled(
+                wait=exc.retry_after_seconds,
+                detail="Too many failed login attempts. Try again later.",
+            ) from exc
         return _token_response(pair)
 
     def get_authenticate_header(self, request) -> str:

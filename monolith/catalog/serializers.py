@@ -14,8 +14,18 @@ class CategorySerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name"]
 
 
+class CategorySlugField(serializers.SlugRelatedField):
+    """A category by slug; a slug no category can have is refused before any lookup (a NUL
+    byte would otherwise reach PostgreSQL, which rejects it with an error, not a miss)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 class ProductSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="slug", queryset=Category.objects.all())
+    category = CategorySlugField(slug_field="slug", queryset=Category.objects.all())
     price = serializers.DecimalField(max_digits=10, decimal_places=2, min_value=Decimal("0.01"))
     stock = serializers.IntegerField(min_value=0, max_value=MAX_STOCK)
     description = serializers.CharField(

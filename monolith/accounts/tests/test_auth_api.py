@@ -88,3 +88,29 @@ def test_jwks_lists_rsa_public_keys_only(api):
         assert key["kty"] == "RSA"
         assert key["alg"] == "RS256"
         assert "d" not in key
+
+
+def test_ten_wrong_passwords_lock_the_account_for_a_while_with_429(api, customer):
+    for _ in range(10):
+        assert _login(api, password="wrong-password").status_code == 401
+    locked = _login(api)
+    assert locked.status_code == 429
+    assert locked.json()["detail"].startswith("Too many failed login attempts.")
+    assert int(locked["Retry-After"]) > 0
+    # Another account is not affected.
+    assert _login(api, email="nobody@example.com", password="x").status_code == 401
+
+
+def test_a_successful_login_clears_earlier_failures(api, customer):
+    for _ in range(9):
+        _login(api, password="wrong-password")
+    assert _login(api).status_code == 200
+    for _ in range(9):
+        _login(api, password="wrong-password")
+    assert _login(api).status_code == 200
+
+
+def test_refreshing_with_an_access_token_is_401(api, customer):
+    access = _login(api).json()["access"]
+    response = api.post("/api/auth/token/refresh", {"refresh": access}, format="json")
+    assert response.status_code == 401

@@ -95,3 +95,10 @@ def test_patch_changes_only_given_fields_and_delete_removes(api, as_staff, make_
 
 def test_an_id_too_large_for_the_database_is_a_404(api):
     assert api.get("/api/products/" + "9" * 30).status_code == 404
+
+
+def test_a_category_slug_with_a_nul_byte_is_a_400_on_every_database(api, as_staff, books):
+    body = {"sku": "N-0", "name": "X", "price": "1.00", "category": "bo\x00oks", "stock": 1}
+    response = api.post("/api/products", body, format="json", **as_staff)
+    assert response.status_code == 400
+    assert "category" in response.json()

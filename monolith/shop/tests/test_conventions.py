@@ -77,3 +77,11 @@ def test_committed_openapi_schema_matches_the_code(tmp_path):
     assert yaml.safe_load(generated.read_text()) == committed, (
         "contract/openapi.yaml is stale: run `make schema` and commit it"
     )
+
+
+@pytest.mark.django_db
+def test_json_nested_too_deeply_is_400_not_a_crash(client):
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = client.generic("POST", "/api/auth/register", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")
