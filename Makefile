@@ -14,7 +14,14 @@ export SHOP_ADMIN_EMAIL ?= admin@shop.local
 export SHOP_ADMIN_PASSWORD ?= admin-pass-1234
 SEED_PRODUCTS ?= 200
 
+# Each make/<topic>.mk adds its own targets and hooks into these lists.
+UP_PREREQUISITES :=
+UP_WAIT :=
+TEST_SUITES :=
+
 .PHONY: help venv install install-test migrate seed up down status test lint format schema
+
+-include make/*.mk
 
 help:
 	@echo "make up      install everything, migrate, seed, start the shop, print its URL"
@@ -54,7 +61,7 @@ up: seed $(UP_PREREQUISITES)
 		$(BIN)/supervisord -c $(SUPERVISOR_CONF); \
 	fi
 	@$(BIN)/python deploy/wait_for.py $(MONOLITH_URL)/readyz 90
-	@$(MAKE) --no-print-directory $(UP_WAIT)
+	@$(if $(strip $(UP_WAIT)),$(MAKE) --no-print-directory $(UP_WAIT))
 	@$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) status
 	@echo
 	@echo "The shop is up: $(or $(SHOP_URL),$(MONOLITH_URL))"
@@ -91,9 +98,4 @@ test: install-test $(TEST_PREREQUISITES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
-
-.ready-noop:
-	@true
-UP_WAIT ?= .ready-noop
-
--include make/*.mk
+	$(if $(strip $(TEST_SUITES)),$(MAKE) --no-print-directory $(TEST_SUITES))

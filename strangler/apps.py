@@ -9,5 +9,9 @@ class StranglerConfig(AppConfig):
     verbose_name = "Strangler"
 
     def ready(self) -> None:
+        # The consumer's Celery task: autodiscovery only finds <app>.tasks, and a worker that
+        # does not know a task discards its messages.
+        from .sync import tasks  # noqa: F401
+
         if importlib.util.find_spec("drf_spectacular"):
             from .service import schema  # noqa: F401  describes bearer tokens in OpenAPI

@@ -113,8 +113,12 @@ def _login(*, email: str, password: str) -> TokenPair:
     if user is None or not user.is_active:
         check_password(password, _DUMMY_PASSWORD_HASH)
         raise InvalidCredentials
+    hash_before = user.password
     if not user.check_password(password):
         raise InvalidCredentials
+    if user.password != hash_before:
+        # Django upgraded the hash to the current hasher's: the copies must get it too.
+        record_change(user)
     return _issue_pair(user=user, family=uuid.uuid4())
 
 

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from catalog.selectors import get_product
 from catalog.services import OutOfStock
-from shop.exceptions import BusinessRuleError, ConflictError
+from strangler.service.errors import BusinessRuleError, ConflictError
 
 from . import selectors, services
 from .serializers import CartQuantitySerializer, CartSerializer, OrderSerializer

@@ -4,7 +4,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from shop.exceptions import ConflictError, PaymentRequiredError
+from strangler.service.errors import ConflictError, PaymentRequiredError
 
 from . import services
 from .gateways import Card

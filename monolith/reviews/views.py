@@ -5,7 +5,7 @@ from rest_framework.permissions import IsAuthenticatedOrReadOnly
 from rest_framework.response import Response
 
 from catalog.selectors import get_product
-from shop.exceptions import ConflictError
+from strangler.service.errors import ConflictError
 
 from . import selectors, services
 from .serializers import ReviewSerializer

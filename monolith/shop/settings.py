@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from strangler.service.config import database_settings, filesystem_broker_options
 from strangler.service.logging import json_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "strangler.service.request_id.RequestIdMiddleware",
-    "shop.middleware.BodySizeLimitMiddleware",
+    "strangler.service.body_size.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -80,27 +81,13 @@ TEMPLATES = [
 WSGI_APPLICATION = "shop.wsgi.application"
 
 
-def _database(url_var: str, default_sqlite: Path) -> dict:
-    config = env.db_url(url_var, default=f"sqlite:///{default_sqlite}")
-    if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Several gunicorn workers share one file: WAL lets readers run beside the writer, and
-        # BEGIN IMMEDIATE takes the write lock up front so two checkouts queue on the busy timeout
-        # instead of failing with "database is locked" when they upgrade a read lock.
-        config["OPTIONS"] = {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-        # A file, not shared-cache memory, so tests see the same locking as production.
-        config["TEST"] = {"NAME": str(default_sqlite.with_name(f"test-{default_sqlite.name}"))}
-    else:
-        config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-        config["CONN_HEALTH_CHECKS"] = True
-    return config
-
-
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-DATABASES = {"default": _database("MONOLITH_DATABASE_URL", VAR_DIR / "monolith.sqlite3")}
+DATABASES = {
+    "default": database_settings(
+        env.str("MONOLITH_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'monolith.sqlite3'}"),
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=60),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = []
@@ -112,7 +99,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Bodies over 1 MiB are refused with 413 before they are read (shop.middleware).
+# Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
@@ -121,9 +108,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["strangler.service.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "shop.pagination.ShopPagination",
+    "DEFAULT_PAGINATION_CLASS": "strangler.service.pagination.StrictPageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "shop.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "strangler.service.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [],
     "PAGE_SIZE": 20,
 }
@@ -137,7 +124,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "shop.openapi.add_error_responses",
+        "strangler.service.openapi.add_error_responses",
     ],
 }
 
@@ -163,16 +150,7 @@ SHOP_ADMIN_PASSWORD = env.str(
 # Celery: a broker that needs no server by default; Redis or RabbitMQ when CELERY_BROKER_URL is set.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR / "broker")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

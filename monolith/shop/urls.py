@@ -3,8 +3,7 @@ from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView
 
 from strangler.service import health
-
-from .converters import ResourceIdConverter
+from strangler.service.converters import ResourceIdConverter
 
 register_converter(ResourceIdConverter, "id")
 
@@ -21,6 +20,6 @@ urlpatterns = [
     path("", include("strangler.sync.internal_urls")),
 ]
 
-handler400 = "shop.exceptions.json_bad_request"
-handler404 = "shop.exceptions.json_not_found"
-handler500 = "shop.exceptions.json_server_error"
+handler400 = "strangler.service.errors.json_bad_request"
+handler404 = "strangler.service.errors.json_not_found"
+handler500 = "strangler.service.errors.json_server_error"

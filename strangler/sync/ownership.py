@@ -14,6 +14,7 @@ import functools
 import time
 from dataclasses import dataclass
 
+import httpx
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse, JsonResponse
@@ -110,12 +111,16 @@ def _forward(request, owner: str) -> HttpResponse:
         if name in request.headers
     }
     headers[FORWARDED_BY_HEADER] = ",".join([*chain, this_backend()])
-    with service_client(base_url, retries=0) as client:
-        answer = client.request(
-            request.method,
-            request.get_full_path(),
-            content=request.body,
-            headers=headers,
+    try:
+        with service_client(base_url, retries=0) as client:
+            answer = client.request(
+                request.method, request.get_full_path(), content=request.body, headers=headers
+            )
+    except httpx.TransportError:
+        return JsonResponse(
+            {"detail": "Service temporarily unavailable, please retry."},
+            status=503,
+            headers={"Retry-After": "1"},
         )
     response = HttpResponse(
         answer.content,

@@ -114,3 +114,21 @@ def test_refreshing_with_an_access_token_is_401(api, customer):
     access = _login(api).json()["access"]
     response = api.post("/api/auth/token/refresh", {"refresh": access}, format="json")
     assert response.status_code == 401
+
+
+def test_a_password_rehashed_at_login_is_recorded_for_the_copies(api, customer, settings):
+    from django.contrib.auth.hashers import make_password
+
+    from strangler.sync.models import OutboxEvent
+
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+    customer.password = make_password("ann-pass-1234", hasher="md5")
+    customer.save()
+    assert _login(api).status_code == 200
+    customer.refresh_from_db()
+    recorded = OutboxEvent.objects.filter(aggregate_type="user").latest("id")
+    assert customer.password.startswith("pbkdf2_sha256$")
+    assert recorded.payload["password"] == customer.password

@@ -1,4 +1,7 @@
-"""Post-processing of the generated OpenAPI document: the error shapes every operation shares."""
+"""Post-processing of a backend's generated OpenAPI document: the error shapes every operation
+shares. List "strangler.service.openapi.add_error_responses" in SPECTACULAR_SETTINGS'
+POSTPROCESSING_HOOKS.
+"""
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -1,9 +1,15 @@
-"""One JSON error shape everywhere, including Django's own 404/500 and integrity races."""
+"""One JSON error shape on every backend: DRF's, plus machine-readable codes and Django's own
+400/404/500 pages rendered the same way.
+
+Wire it in with REST_FRAMEWORK["EXCEPTION_HANDLER"] = "strangler.service.errors.exception_handler"
+and, in the root URLconf, handler400/404/500 = "strangler.service.errors.json_bad_request" etc.
+"""
 
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+# DRF's JSONRenderer output for the same dict: compact separators, UTF-8 kept as is.
 _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 
 

@@ -1,0 +1,152 @@
+"""Writes of the auth domain: registration and the token lifecycle.
+
+Each write first checks that this backend owns the domain (strangler.sync.ownership) and records
+the changed rows in the outbox in the same transaction. Before the flip the monolith owns users
+and this service's copy follows its events (the views forward writes there); after the flip this
+service owns them and the monolith's copy follows these events.
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from strangler.service.throttle import check_failures, clear_failures, record_failure
+from strangler.service.tokens import issue_access_token
+from strangler.sync.outbox import record_change
+from strangler.sync.ownership import require_ownership
+
+from .models import RefreshToken, User
+from .selectors import email_taken, user_by_email
+
+DOMAIN = "auth"
+LOGIN_SCOPE = "login"
+LOGIN_FAILURE_LIMIT = 10
+LOGIN_WINDOW = timedelta(minutes=5)
+# Compared against when the email is unknown, so a miss costs as much as a wrong password.
+_DUMMY_PASSWORD_HASH = make_password("not-a-real-password")
+
+
+class EmailTaken(Exception):
+    pass
+
+
+class InvalidCredentials(Exception):
+    pass
+
+
+class InvalidRefreshToken(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+    expires_in: int
+
+
+@transaction.atomic
+def register_user(*, email: str, password: str, name: str) -> User:
+    require_ownership(DOMAIN)
+    if email_taken(email=email):
+        raise EmailTaken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email=email, password=password, name=name)
+    except IntegrityError as exc:
+        # Two registrations of one email raced past the check: the unique index decides.
+        raise EmailTaken from exc
+    record_change(user)
+    return user
+
+
+@transaction.atomic
+def save_user(*, user: User) -> User:
+    """Any other change of a user (the admin's): owned, saved and recorded together."""
+    require_ownership(DOMAIN)
+    user.save()
+    record_change(user)
+    return user
+
+
+def _hash(refresh_token: str) -> str:
+    return hashlib.sha256(refresh_token.encode()).hexdigest()
+
+
+def _issue_pair(*, user: User, family: uuid.UUID) -> TokenPair:
+    refresh = secrets.token_urlsafe(48)
+    token = RefreshToken.objects.create(
+        user=user,
+        token_hash=_hash(refresh),
+        family=family,
+        expires_at=timezone.now() + timedelta(seconds=settings.JWT_REFRESH_TTL_SECONDS),
+    )
+    record_change(token)
+    access = issue_access_token(user_id=user.pk, email=user.email, is_staff=user.is_staff)
+    return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
+
+
+def obtain_token_pair(*, email: str, password: str) -> TokenPair:
+    """A new login. Ten wrong passwords for one account within five minutes lock it for the
+    rest of those five minutes (TooManyFailures), whichever worker or client they came from."""
+    key = email.strip().lower()
+    check_failures(scope=LOGIN_SCOPE, key=key, limit=LOGIN_FAILURE_LIMIT, window=LOGIN_WINDOW)
+    try:
+        pair = _login(email=email, password=password)
+    except InvalidCredentials:
+        record_failure(scope=LOGIN_SCOPE, key=key, window=LOGIN_WINDOW)
+        raise
+    clear_failures(scope=LOGIN_SCOPE, key=key)
+    return pair
+
+
+@transaction.atomic
+def _login(*, email: str, password: str) -> TokenPair:
+    require_ownership(DOMAIN)
+    user = user_by_email(email=email)
+    if user is None or not user.is_active:
+        check_password(password, _DUMMY_PASSWORD_HASH)
+        raise InvalidCredentials
+    stored_hash = user.password
+    if not user.check_password(password):
+        raise InvalidCredentials
+    if user.password != stored_hash:
+        # Django re-hashed a password stored with older parameters (a user copied from an older
+        # monolith): the new hash is a change of the user like any other, the copies follow it.
+        record_change(user)
+    return _issue_pair(user=user, family=uuid.uuid4())
+
+
+def rotate_refresh_token(*, refresh_token: str) -> TokenPair:
+    """Spends a refresh token for a new pair; spending one twice revokes its whole family."""
+    now = timezone.now()
+    with transaction.atomic():
+        require_ownership(DOMAIN)
+        token = (
+            RefreshToken.objects.select_for_update()
+            .select_related("user")
+            .filter(token_hash=_hash(refresh_token))
+            .first()
+        )
+        if token is None or token.revoked_at or token.expires_at <= now:
+            raise InvalidRefreshToken
+        if token.used_at is None:
+            if not token.user.is_active:
+                raise InvalidRefreshToken
+            token.used_at = now
+            token.save(update_fields=["used_at"])
+            record_change(token)
+            return _issue_pair(user=token.user, family=token.family)
+        for member in RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True):
+            member.revoked_at = now
+            member.save(update_fields=["revoked_at"])
+            record_change(member)
+    # Raised after the revocation committed: a replayed token must not roll it back.
+    raise InvalidRefreshToken

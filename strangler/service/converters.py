@@ -1,0 +1,16 @@
+"""Path converters shared by every backend's URLconf."""
+
+
+class ResourceIdConverter:
+    """Positive ids that fit a 64-bit column: a longer number is a 404, never a database error.
+
+    Register it once per URLconf: register_converter(ResourceIdConverter, "id").
+    """
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)

@@ -1,0 +1,37 @@
+from django.http import HttpResponse
+from django.test import override_settings
+
+from strangler.service.body_size import BodySizeLimitMiddleware
+
+middleware = BodySizeLimitMiddleware(lambda request: HttpResponse("passed"))
+
+
+def _post(rf, length: str):
+    request = rf.post("/", data=b"", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = length
+    return middleware(request)
+
+
+def test_a_body_at_the_limit_passes(rf):
+    assert _post(rf, str(1024 * 1024)).content == b"passed"
+
+
+def test_a_body_over_the_limit_is_413_json_before_the_view_runs(rf):
+    response = _post(rf, str(1024 * 1024 + 1))
+
+    assert response.status_code == 413
+    assert response.content == b'{"detail":"Request body too large (limit 1024 KiB)."}'
+
+
+def test_the_limit_comes_from_settings(rf):
+    with override_settings(MAX_REQUEST_BODY_BYTES=2048):
+        response = _post(rf, "4096")
+
+    assert response.content == b'{"detail":"Request body too large (limit 2 KiB)."}'
+
+
+def test_a_content_length_that_is_not_a_number_is_400(rf):
+    response = _post(rf, "lots")
+
+    assert response.status_code == 400
+    assert response.content == b'{"detail":"Invalid Content-Length header."}'

@@ -1,0 +1,111 @@
+"""What `strangle backfill|parity` and the sync lines of `strangle status` do, given a plan."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .backfill import BackfillResult, backfill
+from .client import BackendSync, SyncError
+from .flip import check_parity, synced_aggregates
+from .parity import AggregateParity
+
+
+@dataclass(frozen=True)
+class DomainPair:
+    domain: str
+    owner: BackendSync
+    copy: BackendSync
+
+
+def domain_pair(plan, *, domain: str, step) -> DomainPair:
+    """The domain's current write owner, and the backend it moves to (or from) in the plan."""
+    owner = step.owners.get(domain, plan.origin) if step else plan.origin
+    candidates = [
+        name for name, backend in plan.backends.items() if domain in backend.owns and name != owner
+    ]
+    if not candidates:
+        raise SyncError(f"no backend other than {owner} can own domain {domain!r} in the plan")
+    if owner != plan.origin:
+        candidates = [plan.origin]
+    other = candidates[0]
+    return DomainPair(
+        domain=domain,
+        owner=BackendSync(owner, plan.backends[owner].url),
+        copy=BackendSync(other, plan.backends[other].url),
+    )
+
+
+def run_backfill(pair: DomainPair, *, checkpoint_dir: Path, batch: int, id_gap: int, out):
+    aggregates = synced_aggregates(pair.owner, pair.domain)
+    if not aggregates:
+        raise SyncError(f"{pair.owner.name} syncs no aggregate of domain {pair.domain!r}")
+    bars: dict[str, tqdm] = {}
+
+    def progress(aggregate: str, copied: int, total: int) -> None:
+        bar = bars.get(aggregate)
+        if bar is None:
+            bar = bars[aggregate] = tqdm(total=total, desc=aggregate, unit="row", file=out)
+        bar.update(copied - bar.n)
+
+    try:
+        result: BackfillResult = backfill(
+            domain=pair.domain,
+            aggregates=aggregates,
+            source=pair.owner,
+            target=pair.copy,
+            checkpoint_file=checkpoint_dir / f"backfill-{pair.domain}.json",
+            batch=batch,
+            id_gap=id_gap,
+            on_progress=progress,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    return result
+
+
+def run_parity(pair: DomainPair) -> list[AggregateParity]:
+    return check_parity(domain=pair.domain, left=pair.owner, right=pair.copy, attempts=3)
+
+
+def describe_parity(pair: DomainPair, results: list[AggregateParity]) -> list[str]:
+    lines = []
+    for r in results:
+        verdict = "clean" if r.clean else "DIFFERS"
+        lines.append(
+            f"{r.aggregate}: {pair.owner.name} {r.left_count} rows, "
+            f"{pair.copy.name} {r.right_count} rows: {verdict}"
+        )
+        for label, ids in (
+            (f"only in {pair.owner.name}", r.only_left),
+            (f"only in {pair.copy.name}", r.only_right),
+            ("different", r.different),
+        ):
+            if ids:
+                shown = ", ".join(str(i) for i in ids[:20])
+                more = f" (+{len(ids) - 20} more)" if len(ids) > 20 else ""
+                lines.append(f"  {label}: {shown}{more}")
+    return lines
+
+
+def sync_lag(plan) -> list[dict]:
+    """Per backend: pending outbox rows and the age of the oldest, or why it is unknown."""
+    rows = []
+    for name, backend in plan.backends.items():
+        try:
+            outbox = BackendSync(name, backend.url, timeout=3.0).status()["outbox"]
+        except SyncError as exc:
+            rows.append(
+                {"backend": name, "pending": None, "oldest_seconds": None, "error": str(exc)}
+            )
+            continue
+        rows.append(
+            {
+                "backend": name,
+                "pending": outbox["pending"],
+                "oldest_seconds": outbox["oldest_pending_age_seconds"],
+                "error": None,
+            }
+        )
+    return rows
