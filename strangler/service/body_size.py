@@ -1,5 +1,7 @@
 """A request body limit enforced before anything reads the body."""
 
+import io
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
@@ -24,5 +26,17 @@ class BodySizeLimitMiddleware:
         except ValueError:
             return json_error("Invalid Content-Length header.", status=400)
         if length > limit:
-            return json_error(f"Request body too large (limit {limit // 1024} KiB).", status=413)
+            return _too_large(limit)
+        if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            # No Content-Length: Django would read an empty body. The server (gunicorn) decodes
+            # the chunks; read them here, up to the limit, and hand the body on as if sized.
+            body = request.META["wsgi.input"].read(limit + 1)
+            if len(body) > limit:
+                return _too_large(limit)
+            request.META["CONTENT_LENGTH"] = str(len(body))
+            request._stream = io.BytesIO(body)
         return self.get_response(request)
+
+
+def _too_large(limit: int) -> HttpResponse:
+    return json_error(f"Request body too large (limit {limit // 1024} KiB).", status=413)

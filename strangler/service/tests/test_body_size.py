@@ -1,3 +1,5 @@
+import io
+
 from django.http import HttpResponse
 from django.test import override_settings
 
@@ -35,3 +37,20 @@ def test_a_content_length_that_is_not_a_number_is_400(rf):
 
     assert response.status_code == 400
     assert response.content == b'{"detail":"Invalid Content-Length header."}'
+
+
+def _chunked(rf, body: bytes):
+    request = rf.generic("POST", "/", content_type="application/json")
+    request.META.pop("CONTENT_LENGTH", None)
+    request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
+    request.META["wsgi.input"] = io.BytesIO(body)
+    return BodySizeLimitMiddleware(lambda r: HttpResponse(r.body))(request)
+
+
+def test_a_chunked_body_reaches_the_view_whole(rf):
+    assert _chunked(rf, b'{"email": "a@example.com"}').content == b'{"email": "a@example.com"}'
+
+
+def test_a_chunked_body_over_the_limit_is_413(rf):
+    response = _chunked(rf, b"x" * (1024 * 1024 + 1))
+    assert response.status_code == 413

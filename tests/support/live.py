@@ -1,0 +1,306 @@
+"""Run a real monolith (migrate, seed, gunicorn) on a free loopback port for black-box tests.
+
+`LiveBackend` owns everything it creates: a fresh database (a PostgreSQL database on the server
+that MONOLITH_DATABASE_URL points at, or an SQLite file in a temporary directory), the gunicorn
+process group and a log file. Leaving the context stops the processes and drops the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "psql"})
+LOG_DIR = REPO_ROOT / "var" / "live"
+
+READY_TIMEOUT = 60.0
+COMMAND_TIMEOUT = 300.0
+STOP_TIMEOUT = 15.0
+LOG_TAIL_LINES = 60
+PR_SET_PDEATHSIG = 1
+# A port picked by binding to 0 can be taken by someone else before gunicorn binds it.
+BIND_ATTEMPTS = 3
+
+
+class LiveBackendError(RuntimeError):
+    """The monolith could not be prepared or did not become ready."""
+
+
+def is_postgres_url(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).scheme in POSTGRES_SCHEMES
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _venv_bin(name: str) -> str:
+    candidate = REPO_ROOT / ".venv" / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    return found or name
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if the test process dies hard (SIGKILL, os._exit on a
+    timeout), the kernel sends gunicorn SIGTERM instead of leaving it orphaned."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _safe_identifier(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", text.lower())
+
+
+class LiveBackend:
+    """A monolith served by gunicorn on 127.0.0.1:<free port>, ready when entered."""
+
+    def __init__(
+        self,
+        *,
+        name: str = "monolith",
+        database_url: str | None = None,
+        env: Mapping[str, str] | None = None,
+        products: int = 20,
+        workers: int = 2,
+    ) -> None:
+        self.name = name
+        self.products = products
+        self.workers = workers
+        self._requested_database_url = database_url
+        self._extra_env = dict(env or {})
+        self.database_url: str | None = None
+        self.env: dict[str, str] = {}
+        self.port: int | None = None
+        self.base_url: str | None = None
+        self.log_path = LOG_DIR / f"{_safe_identifier(name)}-{uuid.uuid4().hex[:8]}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._tmpdir: Path | None = None
+        self._created_postgres_db: tuple[str, str] | None = None  # (admin url, db name)
+
+    # -- context manager -------------------------------------------------------------------
+    def __enter__(self) -> LiveBackend:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            self.database_url = self._prepare_database()
+            self.env = self._build_env()
+            self.manage("migrate", "--noinput")
+            self.manage("seed_shop", "--products", str(self.products))
+            self._serve()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        try:
+            self._terminate()
+        finally:
+            self._drop_database()
+
+    @property
+    def pid(self) -> int | None:
+        """The gunicorn master's pid (also its process group id) while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    def manage(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> None:
+        """Run `manage.py <args>` against this backend's database; output goes to the log."""
+        command = [_venv_bin("python"), str(REPO_ROOT / "manage.py"), *args]
+        with self.log_path.open("ab") as log:
+            log.write(f"$ {' '.join(command)}\n".encode())
+            log.flush()
+            try:
+                completed = subprocess.run(
+                    command,
+                    cwd=REPO_ROOT,
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired as exc:
+                raise LiveBackendError(self._failure(f"{args[0]} timed out")) from exc
+        if completed.returncode != 0:
+            raise LiveBackendError(self._failure(f"{args[0]} exited {completed.returncode}"))
+
+    # -- database --------------------------------------------------------------------------
+    def _prepare_database(self) -> str:
+        if self._requested_database_url:
+            return self._requested_database_url
+        source = os.environ.get("MONOLITH_DATABASE_URL", "")
+        if is_postgres_url(source):
+            return self._create_postgres_database(source)
+        self._tmpdir = Path(tempfile.mkdtemp(prefix=f"shop-live-{_safe_identifier(self.name)}-"))
+        return f"sqlite:///{self._tmpdir / 'monolith.sqlite3'}"
+
+    def _create_postgres_database(self, source: str) -> str:
+        import psycopg
+        from psycopg import sql
+
+        parts = urlsplit(source)
+        base_name = parts.path.lstrip("/") or "shop"
+        db_name = _safe_identifier(f"{base_name}_live_{self.name}")[:63]
+        admin_url = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name))
+            )
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+        self._created_postgres_db = (admin_url, db_name)
+        return urlunsplit(parts._replace(path=f"/{db_name}"))
+
+    def _drop_database(self) -> None:
+        if self._created_postgres_db is not None:
+            import psycopg
+            from psycopg import sql
+
+            admin_url, db_name = self._created_postgres_db
+            self._created_postgres_db = None
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(db_name)
+                    )
+                )
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    # -- processes -------------------------------------------------------------------------
+    def _build_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "MONOLITH_DATABASE_URL": self.database_url or "",
+                "DJANGO_SETTINGS_MODULE": "shop.settings",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self._extra_env)
+        return env
+
+    def _serve(self) -> None:
+        for _attempt in range(BIND_ATTEMPTS):
+            self.port = free_port()
+            self.base_url = f"http://127.0.0.1:{self.port}"
+            self._process = self._spawn_gunicorn()
+            if self._wait_ready():
+                return
+            crashed = self._process.poll() is not None
+            self._terminate()
+            if not (crashed and "Address already in use" in self._log_tail()):
+                break
+        raise LiveBackendError(self._failure("gunicorn did not become ready"))
+
+    def _spawn_gunicorn(self) -> subprocess.Popen[bytes]:
+        command = [
+            _venv_bin("gunicorn"),
+            "shop.wsgi:application",
+            "--chdir",
+            "monolith",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--graceful-timeout",
+            "5",
+        ]
+        with self.log_path.open("ab") as log:
+            log.write(f"$ {' '.join(command)}\n".encode())
+            log.flush()
+            # Own process group, so that stopping also reaches workers if the master is stuck.
+            return subprocess.Popen(
+                command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+
+    def _wait_ready(self) -> bool:
+        deadline = time.monotonic() + READY_TIMEOUT
+        with httpx.Client(base_url=self.base_url, timeout=5.0) as client:
+            while time.monotonic() < deadline:
+                if self._process is None or self._process.poll() is not None:
+                    return False
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        return True
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.2)
+        return False
+
+    def _terminate(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            self._signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._signal_group(process, signal.SIGKILL)
+                process.wait(timeout=STOP_TIMEOUT)
+        # Workers that outlived a crashed master must not keep the port or the database busy.
+        self._signal_group(process, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+
+    # -- diagnostics -----------------------------------------------------------------------
+    def _log_tail(self) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return ""
+        return "\n".join(lines[-LOG_TAIL_LINES:])
+
+    def _failure(self, reason: str) -> str:
+        return (
+            f"LiveBackend {self.name!r}: {reason} (log: {self.log_path})\n"
+            f"--- last {LOG_TAIL_LINES} log lines ---\n{self._log_tail()}"
+        )
+
+    def __repr__(self) -> str:
+        return f"LiveBackend(name={self.name!r}, base_url={self.base_url!r})"
