@@ -66,6 +66,7 @@ up: seed $(UP_PREREQUISITES)
 	@echo
 	@echo "The shop is up: $(or $(SHOP_URL),$(MONOLITH_URL))"
 	@echo "  staff:    $$SHOP_ADMIN_EMAIL / $$SHOP_ADMIN_PASSWORD (admin at $(MONOLITH_URL)/admin/)"
+	@echo "  migrate:  .venv/bin/python manage.py strangle status | diff STEP | apply STEP | rollback"
 	@echo "  customer: customer@shop.local / customer-pass-1234"
 	@echo "  stop it:  make down"
 

@@ -47,4 +47,6 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
         "processed_folder": str(broker_dir / "processed"),
         "control_folder": str(broker_dir / "control"),
         "store_processed": False,
+        # kombu polls the folder; its default of 1 s would add up to a second of sync lag.
+        "polling_interval": 0.1,
     }

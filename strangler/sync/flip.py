@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from .client import BackendSync, SyncError
-from .parity import AggregateParity, compare
+from .parity import AggregateParity, compare, recheck
 
 ACTIVE, HANDOVER = "active", "handover"
 
@@ -44,18 +44,18 @@ def synced_aggregates(backend: BackendSync, domain: str) -> list[str]:
 def check_parity(
     *, domain: str, left: BackendSync, right: BackendSync, attempts: int = 5, pause: float = 0.5
 ) -> list[AggregateParity]:
-    """Parity of every aggregate of the domain. Under live writes a copy may trail by a few
-    milliseconds, so a difference must persist over several attempts to count."""
+    """Parity of every aggregate of the domain. Under live writes a copy trails its owner by
+    the sync lag, so an id counts as different only if it still differs after `attempts`
+    rechecks `pause` seconds apart."""
     aggregates = synced_aggregates(left, domain)
     if not aggregates:
         raise SyncError(f"{left.name} syncs no aggregate of domain {domain!r}")
-    results: list[AggregateParity] = []
-    for attempt in range(attempts):
-        results = [compare(aggregate=a, left=left, right=right) for a in aggregates]
+    results = [compare(aggregate=a, left=left, right=right) for a in aggregates]
+    for _ in range(attempts):
         if all(r.clean for r in results):
-            return results
-        if attempt < attempts - 1:
-            time.sleep(pause)
+            break
+        time.sleep(pause)
+        results = [recheck(r, left=left, right=right) for r in results]
     return results
 
 

@@ -16,13 +16,12 @@ class AggregateParity:
     different: list[int] = field(default_factory=list)
 
     @property
+    def suspects(self) -> set[int]:
+        return {*self.only_left, *self.only_right, *self.different}
+
+    @property
     def clean(self) -> bool:
-        return (
-            self.left_count == self.right_count
-            and not self.only_left
-            and not self.only_right
-            and not self.different
-        )
+        return not self.suspects
 
 
 def compare(
@@ -35,15 +34,51 @@ def compare(
     )
     left_chunks = {c["start"]: c for c in left_sums["chunks"]}
     right_chunks = {c["start"]: c for c in right_sums["chunks"]}
-    for start in sorted(left_chunks.keys() | right_chunks.keys()):
-        a, b = left_chunks.get(start), right_chunks.get(start)
-        if a and b and a["count"] == b["count"] and a["checksum"] == b["checksum"]:
-            continue
-        left_rows = left.hashes(aggregate, start=start, end=start + chunk)
-        right_rows = right.hashes(aggregate, start=start, end=start + chunk)
+    starts = [
+        start
+        for start in sorted(left_chunks.keys() | right_chunks.keys())
+        if not _same(left_chunks.get(start), right_chunks.get(start))
+    ]
+    _diff_ranges(result, left=left, right=right, starts=starts, chunk=chunk)
+    return result
+
+
+def recheck(
+    previous: AggregateParity, *, left: BackendSync, right: BackendSync, chunk: int = 1000
+) -> AggregateParity:
+    """Compares again only the ids that differed: an id still differing is a real difference;
+    one that caught up was a change in flight (the copy trails its owner by the sync lag)."""
+    suspects = previous.suspects
+    result = AggregateParity(
+        aggregate=previous.aggregate,
+        left_count=previous.left_count,
+        right_count=previous.right_count,
+    )
+    _diff_ranges(
+        result,
+        left=left,
+        right=right,
+        starts=sorted({pk // chunk * chunk for pk in suspects}),
+        chunk=chunk,
+    )
+    result.only_left = [pk for pk in result.only_left if pk in suspects]
+    result.only_right = [pk for pk in result.only_right if pk in suspects]
+    result.different = [pk for pk in result.different if pk in suspects]
+    return result
+
+
+def _same(a: dict | None, b: dict | None) -> bool:
+    return bool(a and b and a["count"] == b["count"] and a["checksum"] == b["checksum"])
+
+
+def _diff_ranges(
+    result: AggregateParity, *, left: BackendSync, right: BackendSync, starts, chunk: int
+) -> None:
+    for start in starts:
+        left_rows = left.hashes(result.aggregate, start=start, end=start + chunk)
+        right_rows = right.hashes(result.aggregate, start=start, end=start + chunk)
         result.only_left += sorted(int(i) for i in left_rows.keys() - right_rows.keys())
         result.only_right += sorted(int(i) for i in right_rows.keys() - left_rows.keys())
         result.different += sorted(
             int(i) for i in left_rows.keys() & right_rows.keys() if left_rows[i] != right_rows[i]
         )
-    return result

@@ -1,8 +1,11 @@
-"""Run a real monolith (migrate, seed, gunicorn) on a free loopback port for black-box tests.
+"""Run a real backend (migrate, seed, gunicorn) on a free loopback port for black-box tests.
 
 `LiveBackend` owns everything it creates: a fresh database (a PostgreSQL database on the server
-that MONOLITH_DATABASE_URL points at, or an SQLite file in a temporary directory), the gunicorn
-process group and a log file. Leaving the context stops the processes and drops the database.
+that the project's database URL, or else MONOLITH_DATABASE_URL, points at; or an SQLite file in
+a temporary directory), the gunicorn process group, with `sync=True` the Celery worker and the
+outbox relay that keep other backends' copies in step, and a log file. Leaving the context stops
+the processes and drops the database. The monolith is the default project; AUTH is the
+extracted auth service.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +42,39 @@ LOG_TAIL_LINES = 60
 PR_SET_PDEATHSIG = 1
 # A port picked by binding to 0 can be taken by someone else before gunicorn binds it.
 BIND_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Project:
+    name: str
+    directory: str  # gunicorn's --chdir and the Celery worker's working directory
+    manage: str
+    wsgi: str
+    celery_app: str
+    database_env: str
+    settings_module: str
+    seed: tuple[str, ...] = ()
+
+
+MONOLITH = Project(
+    name="monolith",
+    directory="monolith",
+    manage="manage.py",
+    wsgi="shop.wsgi:application",
+    celery_app="shop",
+    database_env="MONOLITH_DATABASE_URL",
+    settings_module="shop.settings",
+    seed=("seed_shop", "--products"),
+)
+AUTH = Project(
+    name="auth",
+    directory="extracted/auth",
+    manage="extracted/auth/manage.py",
+    wsgi="authsvc.wsgi:application",
+    celery_app="authsvc",
+    database_env="AUTH_DATABASE_URL",
+    settings_module="authsvc.settings",
+)
 
 
 class LiveBackendError(RuntimeError):
@@ -75,18 +112,26 @@ def _safe_identifier(text: str) -> str:
 
 
 class LiveBackend:
-    """A monolith served by gunicorn on 127.0.0.1:<free port>, ready when entered."""
+    """A backend served by gunicorn on 127.0.0.1:<free port>, ready when entered."""
 
     def __init__(
         self,
         *,
         name: str = "monolith",
+        project: Project = MONOLITH,
         database_url: str | None = None,
         env: Mapping[str, str] | None = None,
         products: int = 20,
         workers: int = 2,
+        sync: bool = False,
+        port: int | None = None,
     ) -> None:
         self.name = name
+        self.project = project
+        self.sync = sync
+        # A fixed port lets two backends be told each other's URL before either starts.
+        self._fixed_port = port
+        self._companions: list[subprocess.Popen[bytes]] = []
         self.products = products
         self.workers = workers
         self._requested_database_url = database_url
@@ -120,8 +165,11 @@ class LiveBackend:
             self.database_url = self._prepare_database()
             self.env = self._build_env()
             self.manage("migrate", "--noinput")
-            self.manage("seed_shop", "--products", str(self.products))
+            if self.project.seed:
+                self.manage(*self.project.seed, str(self.products))
             self._serve()
+            if self.sync:
+                self._start_sync_processes()
         except BaseException:
             self.stop()
             raise
@@ -139,7 +187,7 @@ class LiveBackend:
 
     def manage(self, *args: str, timeout: float = COMMAND_TIMEOUT) -> None:
         """Run `manage.py <args>` against this backend's database; output goes to the log."""
-        command = [_venv_bin("python"), str(REPO_ROOT / "manage.py"), *args]
+        command = [_venv_bin("python"), str(REPO_ROOT / self.project.manage), *args]
         with self.log_path.open("ab") as log:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
@@ -162,11 +210,13 @@ class LiveBackend:
     def _prepare_database(self) -> str:
         if self._requested_database_url:
             return self._requested_database_url
-        source = os.environ.get("MONOLITH_DATABASE_URL", "")
+        source = os.environ.get(self.project.database_env) or os.environ.get(
+            "MONOLITH_DATABASE_URL", ""
+        )
         if is_postgres_url(source):
             return self._create_postgres_database(source)
         self._tmpdir = Path(tempfile.mkdtemp(prefix=f"shop-live-{_safe_identifier(self.name)}-"))
-        return f"sqlite:///{self._tmpdir / 'monolith.sqlite3'}"
+        return f"sqlite:///{self._tmpdir / f'{self.project.name}.sqlite3'}"
 
     def _create_postgres_database(self, source: str) -> str:
         import psycopg
@@ -206,8 +256,8 @@ class LiveBackend:
         env = dict(os.environ)
         env.update(
             {
-                "MONOLITH_DATABASE_URL": self.database_url or "",
-                "DJANGO_SETTINGS_MODULE": "shop.settings",
+                self.project.database_env: self.database_url or "",
+                "DJANGO_SETTINGS_MODULE": self.project.settings_module,
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -215,8 +265,8 @@ class LiveBackend:
         return env
 
     def _serve(self) -> None:
-        for _attempt in range(BIND_ATTEMPTS):
-            self.port = free_port()
+        for _attempt in range(1 if self._fixed_port else BIND_ATTEMPTS):
+            self.port = self._fixed_port or free_port()
             self.base_url = f"http://127.0.0.1:{self.port}"
             self._process = self._spawn_gunicorn()
             if self._wait_ready():
@@ -230,9 +280,9 @@ class LiveBackend:
     def _spawn_gunicorn(self) -> subprocess.Popen[bytes]:
         command = [
             _venv_bin("gunicorn"),
-            "shop.wsgi:application",
+            self.project.wsgi,
             "--chdir",
-            "monolith",
+            self.project.directory,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -240,13 +290,50 @@ class LiveBackend:
             "--graceful-timeout",
             "5",
         ]
+        return self._spawn(command, cwd=REPO_ROOT)
+
+    def _start_sync_processes(self) -> None:
+        """The consumer of this backend's sync queue and the relay of its outbox."""
+        self._companions.append(
+            self._spawn(
+                [
+                    _venv_bin("celery"),
+                    "-A",
+                    self.project.celery_app,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "--queues",
+                    f"{self.project.name},sync.{self.project.name}",
+                    "--hostname",
+                    f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
+                ],
+                cwd=REPO_ROOT / self.project.directory,
+            )
+        )
+        self._companions.append(
+            self._spawn(
+                [
+                    _venv_bin("python"),
+                    str(REPO_ROOT / self.project.manage),
+                    "sync_relay",
+                    "--interval",
+                    "0.05",
+                ],
+                cwd=REPO_ROOT,
+            )
+        )
+
+    def _spawn(self, command: list[str], *, cwd: Path) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
             log.write(f"$ {' '.join(command)}\n".encode())
             log.flush()
             # Own process group, so that stopping also reaches workers if the master is stuck.
             return subprocess.Popen(
                 command,
-                cwd=REPO_ROOT,
+                cwd=cwd,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -270,9 +357,14 @@ class LiveBackend:
         return False
 
     def _terminate(self) -> None:
+        companions, self._companions = self._companions, []
+        for companion in companions:
+            self._stop_group(companion)
         process, self._process = self._process, None
-        if process is None:
-            return
+        if process is not None:
+            self._stop_group(process)
+
+    def _stop_group(self, process: subprocess.Popen[bytes]) -> None:
         if process.poll() is None:
             self._signal_group(process, signal.SIGTERM)
             try:

@@ -1,0 +1,36 @@
+"""The declarative migration plan: load and validate `migration-plan/plan.yaml`."""
+
+from strangler.plan.build import env_var_for
+from strangler.plan.errors import PlanError, PlanIssue
+from strangler.plan.loader import DEFAULT_PLAN, load_plan, parse_plan
+from strangler.plan.model import (
+    READ_METHODS,
+    SAFE_METHODS,
+    Backend,
+    Plan,
+    ProxySettings,
+    RateLimit,
+    Route,
+    Step,
+    Target,
+)
+from strangler.plan.patterns import PathPattern
+
+__all__ = [
+    "DEFAULT_PLAN",
+    "READ_METHODS",
+    "SAFE_METHODS",
+    "Backend",
+    "PathPattern",
+    "Plan",
+    "PlanError",
+    "PlanIssue",
+    "ProxySettings",
+    "RateLimit",
+    "Route",
+    "Step",
+    "Target",
+    "env_var_for",
+    "load_plan",
+    "parse_plan",
+]

@@ -1,0 +1,163 @@
+"""The validated migration plan as immutable objects.
+
+A `Step` is fully resolved: every route has a `Target` saying which backend serves it (or how
+reads are split or shadowed) and where safe requests fall back, so the renderer, `diff` and the
+route inventory never re-derive defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from strangler.plan.patterns import PathPattern, by_specificity
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Splits and shadows copy or divert traffic, which only reads tolerate.
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    name: str
+    url: str
+    address: str  # host:port, as nginx's `server` directive wants it
+    health: str
+    owns: frozenset[str]
+
+    @property
+    def health_url(self) -> str:
+        return self.url.rstrip("/") + self.health
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    rate: str
+    burst: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    pattern: PathPattern
+    methods: tuple[str, ...]
+    domain: str
+    internal: bool = False
+    rate_limit: RateLimit | None = None
+
+    @property
+    def write_methods(self) -> tuple[str, ...]:
+        return tuple(m for m in self.methods if m not in SAFE_METHODS)
+
+    @property
+    def reads_only(self) -> bool:
+        return all(m in READ_METHODS for m in self.methods)
+
+
+@dataclass(frozen=True, slots=True)
+class Unrouted:
+    pattern: PathPattern
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one route goes at one step."""
+
+    route: str
+    backend: str  # serves every request not diverted by `split`
+    split: tuple[tuple[str, int], ...] = ()  # (backend, weight) in plan order; GET/HEAD only
+    sticky: str = "user"  # "user" (bearer subject, else client) | "client"
+    shadow: str | None = None  # receives a copy of GET/HEAD requests
+    fallback: str | None = None  # retried for safe methods when `backend` fails
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        """Every backend this target may send a client's request to, primary first."""
+        names = [self.backend, *(name for name, weight in self.split if weight)]
+        if self.fallback:
+            names.append(self.fallback)
+        return tuple(dict.fromkeys(names))
+
+    def describe(self) -> str:
+        if self.split:
+            text = " / ".join(f"{name} {weight}%" for name, weight in self.split)
+            text += f" (sticky per {self.sticky})"
+        else:
+            text = self.backend
+        if self.shadow:
+            text += f", shadow to {self.shadow}"
+        if self.fallback:
+            text += f", fallback {self.fallback}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    index: int
+    title: str
+    owners: Mapping[str, str]  # domain -> write owner, complete for every domain
+    targets: Mapping[str, Target]  # route name -> target, complete for every route
+
+    def needed_backends(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for target in self.targets.values():
+            names.extend(target.backends)
+            if target.shadow:
+                names.append(target.shadow)
+        names.extend(self.owners.values())
+        return tuple(dict.fromkeys(names))
+
+
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    connect_timeout: str = "1s"
+    read_timeout: str = "30s"
+    send_timeout: str = "30s"
+    max_body_size: str = "1m"
+    worker_shutdown_timeout: str = "10s"
+    upstream_keepalive: int = 32
+    upstream_keepalive_timeout: str = "20s"
+    shadow_timeout: str = "2s"
+    shadow_log_size: str = "4m"
+    shadow_body_limit: int = 65_536
+    shadow_concurrency: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    source: str
+    origin: str
+    proxy: ProxySettings
+    backends: Mapping[str, Backend]
+    routes: tuple[Route, ...]
+    steps: tuple[Step, ...]
+    domains: tuple[str, ...] = field(default=())
+    unrouted: tuple[Unrouted, ...] = field(default=())
+
+    @property
+    def step_ids(self) -> tuple[str, ...]:
+        return tuple(step.id for step in self.steps)
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        known = ", ".join(self.step_ids)
+        raise KeyError(f"unknown step {step_id!r} (the plan has: {known})")
+
+    def route(self, name: str) -> Route:
+        for route in self.routes:
+            if route.name == name:
+                return route
+        raise KeyError(f"unknown route {name!r}")
+
+    def match(self, path: str, *, internal: bool = False) -> list[Route]:
+        """The routes of the most specific pattern matching `path`, as nginx would pick it."""
+        candidates = [r for r in self.routes if internal or not r.internal]
+        ordered = by_specificity(list({r.pattern.shape: r.pattern for r in candidates}.values()))
+        for pattern in ordered:
+            if pattern.matches(path):
+                return [r for r in candidates if r.pattern.shape == pattern.shape]
+        return []

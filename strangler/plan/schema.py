@@ -1,0 +1,93 @@
+"""The shape of `plan.yaml`, checked by pydantic before any cross-reference is resolved.
+
+These models only say which keys exist and what each holds; `strangler.plan.build` checks how
+they refer to each other and turns them into the immutable objects the rest of the code uses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
+StepId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z][a-z0-9_-]{0,59}$")]
+Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# nginx time and size syntax, restricted to what the renderer passes through verbatim.
+Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(ms|s|m)$")]
+Size = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}[km]?$")]
+Rate = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,5}r/[sm]$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackendIn(_Strict):
+    url: str
+    health: str = "/readyz"
+    owns: list[Name] = Field(default_factory=list)
+
+
+class RateLimitIn(_Strict):
+    rate: Rate
+    burst: int = Field(default=0, ge=0, le=100_000)
+
+
+class RouteIn(_Strict):
+    name: Name
+    path: str
+    methods: list[Method] = Field(min_length=1)
+    domain: Name
+    internal: bool = False
+    rate_limit: RateLimitIn | None = None
+
+
+class UnroutedIn(_Strict):
+    path: str
+    reason: str = Field(min_length=1)
+
+
+class TargetIn(_Strict):
+    backend: Name | None = None
+    split: dict[Name, int] | None = None
+    sticky: Literal["user", "client"] | None = None
+    shadow: Name | None = None
+    # Absent means "the step's fallback"; an explicit null switches it off for this route.
+    fallback: Name | None = None
+
+
+class StepIn(_Strict):
+    id: StepId
+    title: str = Field(min_length=1)
+    owners: dict[Name, Name] = Field(default_factory=dict)
+    fallback: Name | None = None
+    routes: dict[Name, TargetIn] = Field(default_factory=dict)
+
+
+class ProxyIn(_Strict):
+    connect_timeout: Duration = "1s"
+    read_timeout: Duration = "30s"
+    send_timeout: Duration = "30s"
+    max_body_size: Size = "1m"
+    worker_shutdown_timeout: Duration = "10s"
+    upstream_keepalive: int = Field(default=32, ge=0, le=10_000)
+    # Below the backends' own keep-alive timeout (gunicorn: 30 s), so nginx closes an idle
+    # upstream connection before the backend does and never sends on a closing one.
+    upstream_keepalive_timeout: Duration = "20s"
+    shadow_timeout: Duration = "2s"
+    shadow_log_size: Size = "4m"
+    shadow_body_limit: int = Field(default=65_536, ge=0, le=1_048_576)
+    shadow_concurrency: int = Field(default=64, ge=1, le=10_000)
+
+
+class PlanIn(_Strict):
+    version: Literal[1]
+    origin: Name = "monolith"
+    proxy: ProxyIn = Field(default_factory=ProxyIn)
+    backends: dict[Name, BackendIn] = Field(min_length=1)
+    routes: list[RouteIn] = Field(min_length=1)
+    # Endpoints the proxy deliberately does not route (e.g. each backend's own sync API, which
+    # callers reach directly); the route inventory lists them instead of flagging them.
+    unrouted: list[UnroutedIn] = Field(default_factory=list)
+    steps: list[StepIn] = Field(min_length=1)

@@ -1,0 +1,100 @@
+"""Talking to the running proxy through its internal listener: probe the live step, push a
+step table, read the shadow log."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from strangler.proxy.errors import ProxyError
+
+TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    step: str
+    table: str
+    structure: str
+
+
+class AdminClient:
+    def __init__(self, base_url: str, *, token: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self._client: httpx.Client | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        # One client: building one costs more than a probe on loopback.
+        if self._client is None:
+            self._client = httpx.Client(timeout=TIMEOUT)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def live(self) -> Live | None:
+        """What the proxy serves right now, or None when it does not answer."""
+        try:
+            response = self.client.get(f"{self.base_url}/__strangler/step")
+            data = response.json()
+            return Live(step=data["step"], table=data["table"], structure=data["structure"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+
+    def push(self, table_text: str) -> Live:
+        """Make `table_text` the live step table without reloading nginx."""
+        if not self.token:
+            raise ProxyError("no admin token")
+        try:
+            response = self.client.post(
+                f"{self.base_url}/__strangler/table",
+                content=table_text.encode(),
+                headers={"X-Strangler-Token": self.token, "Content-Type": "text/plain"},
+            )
+        except httpx.HTTPError as error:
+            raise ProxyError(f"the proxy's admin endpoint did not answer: {error}") from None
+        if response.status_code != 200:
+            raise ProxyError(
+                f"the proxy refused the step table ({response.status_code}): {_detail(response)}"
+            )
+        data = response.json()
+        return Live(step=data["step"], table=data["table"], structure=data["structure"])
+
+    def wait_live(self, *, step: str, table: str, structure: str, timeout: float) -> Live:
+        """Poll the probe until it reports the expected step, table and structure."""
+        deadline = time.monotonic() + timeout
+        seen = None
+        while True:
+            seen = self.live()
+            if seen == Live(step=step, table=table, structure=structure):
+                return seen
+            if time.monotonic() >= deadline:
+                got = f"{seen.step} (table {seen.table})" if seen else "no answer"
+                raise ProxyError(
+                    f"the probe at {self.base_url}/__strangler/step shows {got}, "
+                    f"not {step} (table {table})"
+                )
+            time.sleep(0.1)
+
+    def shadow_log(self, *, limit: int = 100) -> dict:
+        try:
+            response = self.client.get(
+                f"{self.base_url}/__strangler/shadow", params={"limit": limit}
+            )
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise ProxyError(f"cannot read the shadow log: {error}") from None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        return str(response.json().get("detail"))
+    except (ValueError, AttributeError):
+        return response.text[:200]

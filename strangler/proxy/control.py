@@ -1,0 +1,293 @@
+"""Moving the running proxy between steps: up, apply, rollback.
+
+Every move renders the step, has nginx test it and checks the backends it needs before
+anything changes; only then is the config swapped atomically and the step made live. A flip
+within one plan keeps the structure, so the new step table is pushed into the running workers
+(no reload, no closed connection); a changed structure needs a graceful reload. Either way a
+probe must then report the new step, or the previous config is put back.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from strangler.plan import Plan, PlanError, Step
+from strangler.proxy import health
+from strangler.proxy.admin import AdminClient, Live
+from strangler.proxy.errors import ProxyError
+from strangler.proxy.nginx import Nginx
+from strangler.proxy.render import Rendered, render_parts
+from strangler.proxy.site import Site
+from strangler.proxy.state import State, load_state, save_state
+
+PROBE_TIMEOUT = 15.0
+
+_TABLE = re.compile(r"table = \[==\[\n(.*?)\]==\]", re.S)
+_STRUCTURE = re.compile(r"^# structure ([0-9a-f]+), step table ([0-9a-f]+)$", re.M)
+
+
+class FlipHook(Protocol):
+    """Work that must go with a flip (e.g. data-sync checks and the write-ownership switch).
+
+    `before_flip` runs after the config and the backends passed their checks and before
+    anything changes: raising refuses the flip. `after_flip` runs once the new step is live:
+    raising puts the previous step back. `current` is None on a fresh install.
+    """
+
+    def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
+
+    def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    step: str
+    previous: str | None
+    mode: str  # "push" (no reload), "reload", "offline" (nginx not running), "unchanged"
+    rendered: Rendered
+
+    def describe(self) -> str:
+        how = {
+            "push": "live without a reload",
+            "reload": "live after a graceful reload (the plan's structure changed)",
+            "offline": "recorded; nginx is not running and will serve it when started",
+            "unchanged": "already live",
+        }[self.mode]
+        source = f" (was {self.previous})" if self.previous and self.previous != self.step else ""
+        return f"step {self.step}{source}: {how}"
+
+
+class Controller:
+    def __init__(
+        self,
+        site: Site,
+        *,
+        log: Callable[[str], None] | None = None,
+        hooks: tuple[FlipHook, ...] = (),
+    ) -> None:
+        self.site = site
+        self.nginx = Nginx(site)
+        self.log = log or (lambda message: None)
+        self.hooks = hooks
+        self._admin: AdminClient | None = None
+
+    # -- public operations ---------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        try:
+            return self.site.load_plan()
+        except PlanError as error:
+            raise ProxyError(f"the plan is invalid: {error.one_line()}") from None
+
+    def state(self) -> State:
+        return load_state(self.site.state_path)
+
+    def admin(self) -> AdminClient:
+        if self._admin is None:
+            path = self.site.token_path
+            token = path.read_text().strip() if path.exists() else None
+            self._admin = AdminClient(self.site.options.internal_url, token=token)
+        return self._admin
+
+    def render_step(self, step_id: str) -> Rendered:
+        plan = self.plan()
+        return render_parts(plan, self._step(plan, step_id), self.site.options)
+
+    def up(self) -> Outcome:
+        """Prepare the prefix and the config of the recorded step (the first one on a fresh
+        install) before nginx starts; if nginx already runs, make that config live."""
+        with self._locked():
+            self.nginx.prepare()
+            plan = self.plan()
+            state = self.state()
+            step_id = state.step or plan.steps[0].id
+            if state.step and state.step not in plan.step_ids:
+                raise ProxyError(
+                    f"{self.site.state_path} records step {state.step!r}, which the plan no "
+                    f"longer has: run `strangle apply STEP` with one of {', '.join(plan.step_ids)}"
+                )
+            return self._move(plan, step_id, state, action="up", check_health=False)
+
+    def apply(self, step_id: str, *, check_health: bool = True) -> Outcome:
+        with self._locked():
+            plan = self.plan()
+            return self._move(
+                plan, step_id, self.state(), action="apply", check_health=check_health
+            )
+
+    def rollback(self, *, check_health: bool = True) -> Outcome:
+        with self._locked():
+            plan = self.plan()
+            state = self.state()
+            if not state.stack:
+                raise ProxyError("nothing to roll back to: no earlier step was applied")
+            return self._move(
+                plan, state.stack[-1], state, action="rollback", check_health=check_health
+            )
+
+    def dry_run(self, step_id: str) -> Rendered:
+        rendered = self.render_step(step_id)
+        self.nginx.test(rendered.config)
+        return rendered
+
+    # -- the move itself -----------------------------------------------------------------
+
+    def _move(
+        self, plan: Plan, step_id: str, state: State, *, action: str, check_health: bool
+    ) -> Outcome:
+        step = self._step(plan, step_id)
+        rendered = render_parts(plan, step, self.site.options)
+        self.log(
+            f"rendered {step.id}: structure {rendered.structure_hash}, table {rendered.table_hash}"
+        )
+        self.nginx.test(rendered.config)
+        self.log("nginx -t: ok")
+        if check_health:
+            self._check_health(plan, step.needed_backends())
+        previous_config = self.nginx.current_config()
+        previous_step = state.step
+        running = self.nginx.running()
+        admin = self.admin()
+        live = admin.live() if running else None
+        if running and live is None:
+            raise ProxyError(
+                f"nginx runs but its probe at {self.site.options.internal_url}/__strangler/step "
+                "does not answer; nothing was changed"
+            )
+        expected = Live(rendered.step, rendered.table_hash, rendered.structure_hash)
+        current = plan.step(previous_step) if previous_step in plan.step_ids else None
+        flipping = action != "up" and (current is None or current.id != step.id)
+        if flipping:
+            self._run_hooks("before_flip", plan, current, step)
+        if running and live == expected and previous_config == rendered.config:
+            mode = "unchanged"
+        elif not running:
+            self.nginx.install(rendered.config)
+            mode = "offline"
+        else:
+            mode = "push" if live.structure == rendered.structure_hash else "reload"
+            self.nginx.install(rendered.config)
+            try:
+                self._make_live(admin, rendered, mode)
+            except ProxyError as error:
+                restored = self._restore(admin, previous_config, mode)
+                raise ProxyError(f"{error}; {restored}") from None
+        if flipping:
+            try:
+                self._run_hooks("after_flip", plan, current, step)
+            except ProxyError as error:
+                restored = (
+                    self._restore(admin, previous_config, mode)
+                    if running
+                    else (self._restore_offline(previous_config))
+                )
+                raise ProxyError(f"{error}; {restored}") from None
+        state.record(
+            action=action,
+            step=step.id,
+            table_hash=rendered.table_hash,
+            structure_hash=rendered.structure_hash,
+            mode=mode,
+        )
+        save_state(self.site.state_path, state)
+        return Outcome(step=step.id, previous=previous_step, mode=mode, rendered=rendered)
+
+    def _make_live(self, admin: AdminClient, rendered: Rendered, mode: str) -> None:
+        if mode == "push":
+            admin.push(rendered.table_text)
+            self.log("step table pushed to the running workers")
+        else:
+            self.nginx.reload()
+            self.log("nginx reloaded")
+        admin.wait_live(
+            step=rendered.step,
+            table=rendered.table_hash,
+            structure=rendered.structure_hash,
+            timeout=PROBE_TIMEOUT,
+        )
+        self.log("probe: the new step is live")
+
+    def _restore(self, admin: AdminClient, previous_config: str | None, mode: str) -> str:
+        """Put the previous config back and make sure it is what runs; say what happened."""
+        if previous_config is None:
+            return "there was no previous config to restore"
+        self.nginx.install(previous_config)
+        table = _TABLE.search(previous_config)
+        hashes = _STRUCTURE.search(previous_config)
+        step = re.search(r"^step (\S+)$", table.group(1), re.M) if table else None
+        if not (table and hashes and step):
+            self.nginx.reload()
+            return "the previous config was restored and reloaded"
+        previous = Live(step=step.group(1), table=hashes.group(2), structure=hashes.group(1))
+        if admin.live() == previous:
+            return "the previous config was restored (the previous step never stopped serving)"
+        try:
+            if mode == "push":
+                admin.push(table.group(1))
+            else:
+                self.nginx.reload()
+            admin.wait_live(
+                step=previous.step,
+                table=previous.table,
+                structure=previous.structure,
+                timeout=PROBE_TIMEOUT,
+            )
+        except ProxyError as error:
+            return f"restoring the previous config failed too: {error}"
+        return f"the previous config was restored and step {previous.step} is live again"
+
+    def _restore_offline(self, previous_config: str | None) -> str:
+        if previous_config is None:
+            return "there was no previous config to restore"
+        self.nginx.install(previous_config)
+        return "the previous config was restored"
+
+    def _run_hooks(self, phase: str, plan: Plan, current: Step | None, target: Step) -> None:
+        for hook in self.hooks:
+            try:
+                getattr(hook, phase)(plan=plan, current=current, target=target)
+            except ProxyError:
+                raise
+            except Exception as error:
+                name = type(hook).__name__
+                detail = str(error) or type(error).__name__
+                if isinstance(error, LookupError | AttributeError | TypeError):
+                    detail = f"{type(error).__name__}: {error}"  # "'key'" alone says nothing
+                raise ProxyError(f"{name}.{phase} refused: {detail}") from error
+            self.log(f"{type(hook).__name__}.{phase}: ok")
+
+    def _check_health(self, plan: Plan, names: tuple[str, ...]) -> None:
+        results = health.check_all([plan.backends[name] for name in names])
+        failed = [result for result in results if not result.ok]
+        for result in results:
+            self.log(
+                f"health {result.backend}: {'ok' if result.ok else 'FAILED'} ({result.detail})"
+            )
+        if failed:
+            listed = "; ".join(f"{r.backend} at {r.url}: {r.detail}" for r in failed)
+            raise ProxyError(f"not healthy, nothing was changed: {listed}")
+
+    @staticmethod
+    def _step(plan: Plan, step_id: str):
+        try:
+            return plan.step(step_id)
+        except KeyError as error:
+            raise ProxyError(error.args[0]) from None
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.site.state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.site.state_dir / "apply.lock", "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ProxyError("another strangle apply/rollback/up is running") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)

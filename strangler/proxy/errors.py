@@ -1,0 +1,5 @@
+"""The one exception of the proxy runner: its message is what the operator reads."""
+
+
+class ProxyError(Exception):
+    """A check failed or nginx refused; the running step is left as it was."""

@@ -1,0 +1,74 @@
+"""How the proxy is rendered on this machine: listeners, workers, the debug header.
+
+The plan says where requests go; these options say where nginx listens and how it is tuned,
+so the same plan renders for a laptop, CI (free ports) or production (no debug header).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from strangler.proxy.errors import ProxyError
+
+DEFAULT_PUBLIC_PORT = 8080
+DEFAULT_INTERNAL_PORT = 8081
+DEFAULT_HOST = "127.0.0.1"
+# nginx's work per request is tiny next to a Django backend's: on the small machines this
+# project targets (2 cores shared with the backends) one worker leaves the cores to them
+# (bench/results/proxy-overhead.md); PROXY_WORKERS=auto suits a host of its own.
+DEFAULT_WORKERS = "1"
+DEFAULT_MODULES_DIR = "/usr/lib/nginx/modules"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    listen_host: str = DEFAULT_HOST
+    public_port: int = DEFAULT_PUBLIC_PORT
+    internal_port: int = DEFAULT_INTERNAL_PORT
+    served_by: bool = True  # X-Served-By: <backend>; off in production
+    worker_processes: str = DEFAULT_WORKERS
+    worker_connections: int = 4096
+    error_log_level: str = "warn"
+    modules_dir: str = DEFAULT_MODULES_DIR
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.listen_host}:{self.public_port}"
+
+    @property
+    def internal_url(self) -> str:
+        return f"http://{self.listen_host}:{self.internal_port}"
+
+    def with_ports(self, *, public: int, internal: int) -> RenderOptions:
+        return replace(self, public_port=public, internal_port=internal)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RenderOptions:
+        """PROXY_HOST, PROXY_PORT, PROXY_INTERNAL_PORT, PROXY_WORKERS, PROXY_SERVED_BY (1/0,
+        default: on unless SHOP_ENV=production), NGINX_MODULES_DIR."""
+        env = os.environ if env is None else env
+        production = env.get("SHOP_ENV", "development").strip().lower() == "production"
+        served_by = env.get("PROXY_SERVED_BY")
+        return cls(
+            listen_host=env.get("PROXY_HOST") or DEFAULT_HOST,
+            public_port=_port(env, "PROXY_PORT", DEFAULT_PUBLIC_PORT),
+            internal_port=_port(env, "PROXY_INTERNAL_PORT", DEFAULT_INTERNAL_PORT),
+            served_by=(not production) if served_by is None else served_by.strip() in ("1", "true"),
+            worker_processes=env.get("PROXY_WORKERS") or DEFAULT_WORKERS,
+            modules_dir=env.get("NGINX_MODULES_DIR") or DEFAULT_MODULES_DIR,
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    try:
+        port = int(value)
+    except ValueError:
+        raise ProxyError(f"{name}={value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise ProxyError(f"{name}={value!r} is not a port number")
+    return port

@@ -1,0 +1,241 @@
+"""render(plan, step) -> the nginx config of that step. Pure: same input, same text.
+
+The config has two halves. The structure (listeners, upstream groups, one location per path
+pattern, error pages, logs, the Lua runtime) depends on the plan and the options only, so every
+step of a plan shares it and its hash. The step table (which backend serves each route) is the
+only part that differs between steps; a running nginx takes a new one without a reload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from strangler.plan import READ_METHODS, Plan, Route, Step
+from strangler.plan.patterns import by_specificity
+from strangler.proxy.options import RenderOptions
+from strangler.proxy.tables import step_table
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "proxy"
+
+FALLBACK_FAIL_TIMEOUT = "10s"
+# Room for the chunk that crosses client_max_body_size, so even that is refused from memory.
+BODY_SLACK = 256 * 1024
+
+# Every error nginx produces itself answers JSON, in DRF's {"detail": ...} shape.
+ERRORS = (
+    (400, "Bad request."),
+    (404, "Not found."),
+    (405, "Method not allowed."),
+    (408, "Request timeout."),
+    (413, "Request body too large."),
+    (414, "Request URI too long."),
+    (429, "Too many requests: slow down and retry later."),
+    (431, "Request headers too large."),
+    (494, "Request headers too large."),
+    (500, "Internal proxy error."),
+    (502, "Bad gateway: the backend for this route is unreachable."),
+    (503, "Service unavailable: the backend for this route is unavailable."),
+    (504, "Gateway timeout: the backend for this route did not answer in time."),
+)
+
+# Raised while the request line or headers are parsed, before any location is chosen.
+EARLY_ERRORS = frozenset({400, 414, 431, 494})
+
+_PLACEHOLDERS = {
+    "structure_hash": "@@strangler:structure@@",
+    "table_hash": "@@strangler:table-hash@@",
+    "table_text": "@@strangler:table@@\n",
+    "step_id": "@@strangler:step@@",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    config: str
+    step: str
+    structure_hash: str
+    table_text: str
+    table_hash: str
+
+
+def render(plan: Plan, step: Step | str, options: RenderOptions | None = None) -> str:
+    """The complete nginx config serving `plan` at `step`."""
+    return render_parts(plan, step, options).config
+
+
+def render_parts(plan: Plan, step: Step | str, options: RenderOptions | None = None) -> Rendered:
+    step = plan.step(step) if isinstance(step, str) else step
+    options = options or RenderOptions()
+    skeleton = (
+        _environment()
+        .get_template("nginx.conf.j2")
+        .render(**_structure(plan, options), **_PLACEHOLDERS)
+    )
+    structure_hash = hashlib.sha256(skeleton.encode()).hexdigest()[:16]
+    table_text, table_hash = step_table(plan, step)
+    values = {
+        "structure_hash": structure_hash,
+        "table_hash": table_hash,
+        "table_text": table_text,
+        "step_id": step.id,
+    }
+    config = skeleton
+    for name, placeholder in _PLACEHOLDERS.items():
+        config = config.replace(placeholder, values[name])
+    return Rendered(
+        config=config,
+        step=step.id,
+        structure_hash=structure_hash,
+        table_text=table_text,
+        table_hash=table_hash,
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # nginx config, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def _lua_module() -> str:
+    return (TEMPLATE_DIR / "strangler.lua").read_text(encoding="utf-8").rstrip() + "\n"
+
+
+def _structure(plan: Plan, options: RenderOptions) -> dict:
+    locations = _locations(plan)
+    public = [location for location in locations if not location["internal"]]
+    host = f"[{options.listen_host}]" if ":" in options.listen_host else options.listen_host
+    return {
+        "plan_name": Path(plan.source).name,
+        "plan": plan,
+        "proxy": plan.proxy,
+        "options": options,
+        "lua_module": _lua_module(),
+        "shadow_timeout_ms": _milliseconds(plan.proxy.shadow_timeout),
+        "body_buffer_size": f"{(_bytes(plan.proxy.max_body_size) + BODY_SLACK) // 1024}k",
+        "backends": list(plan.backends.values()),
+        "upstreams": _upstreams(plan),
+        "locations": locations,
+        "mirrors": any(location["mirrored"] for location in locations),
+        "rate_limited": [route for route in plan.routes if route.rate_limit],
+        "errors": [
+            {"status": status, "body": _error_body(text), "early": status in EARLY_ERRORS}
+            for status, text in ERRORS
+        ],
+        "servers": [
+            {
+                "name": "public",
+                "comment": "Public listener: the shop's URL. /internal/ and /__strangler/ are 404.",
+                "listen": f"{host}:{options.public_port}",
+                "internal": False,
+                "locations": public,
+            },
+            {
+                "name": "internal",
+                "comment": "Internal listener: service-to-service (/internal/) and the admin API.",
+                "listen": f"{host}:{options.internal_port}",
+                "internal": True,
+                "locations": locations,
+            },
+        ],
+    }
+
+
+def _upstreams(plan: Plan) -> list[dict]:
+    """One group per backend, plus backend-then-fallback groups for every fallback the plan
+    names, so that any step of the plan runs on the same structure."""
+    groups = [
+        {"name": b.name, "members": [b.name], "servers": [b.address]}
+        for b in plan.backends.values()
+    ]
+    fallbacks = dict.fromkeys(
+        target.fallback
+        for step in plan.steps
+        for target in step.targets.values()
+        if target.fallback
+    )
+    for fallback in fallbacks:
+        for backend in plan.backends.values():
+            if backend.name == fallback:
+                continue
+            groups.append(
+                {
+                    "name": f"{backend.name}__fallback__{fallback}",
+                    "members": [backend.name, fallback],
+                    "servers": [
+                        f"{backend.address} max_fails=1 fail_timeout={FALLBACK_FAIL_TIMEOUT}",
+                        f"{plan.backends[fallback].address} backup",
+                    ],
+                }
+            )
+    return groups
+
+
+def _locations(plan: Plan) -> list[dict]:
+    by_shape: dict[str, list[Route]] = {}
+    for route in plan.routes:
+        by_shape.setdefault(route.pattern.shape, []).append(route)
+    shadowed = {
+        target.route for step in plan.steps for target in step.targets.values() if target.shadow
+    }
+    # nginx tries `=` locations before any regex whatever their order; listing them first
+    # makes the file read the way nginx matches.
+    ordered = by_specificity([routes[0].pattern for routes in by_shape.values()])
+    patterns = [p for p in ordered if p.is_exact] + [p for p in ordered if not p.is_exact]
+    locations = []
+    for index, pattern in enumerate(patterns, start=1):
+        routes = by_shape[pattern.shape]
+        readers = [route for route in routes if "GET" in route.methods]
+        limited = [route for route in routes if route.rate_limit]
+        locations.append(
+            {
+                "id": index,
+                "pattern": pattern.text,
+                "modifier": "=" if pattern.is_exact else "~",
+                "match": pattern.text if pattern.is_exact else pattern.regex,
+                "internal": routes[0].internal,
+                "methods": [(m, route.name) for route in routes for m in route.methods],
+                "domains": [(route.name, route.domain) for route in routes],
+                "default": (readers or routes)[0].name,
+                "mirrored": any(
+                    route.name in shadowed and set(route.methods) <= READ_METHODS
+                    for route in routes
+                ),
+                "rate_limit": (
+                    {"name": limited[0].name, "burst": limited[0].rate_limit.burst}
+                    if limited
+                    else None
+                ),
+            }
+        )
+    return locations
+
+
+def _error_body(text: str) -> str:
+    # Inside a single-quoted nginx string `$` would start a variable and `'` end the string.
+    if re.search(r"['$\\]", text):
+        raise ValueError(f"unsafe character in error text: {text!r}")
+    return '{"detail":"' + text + '"}'
+
+
+def _bytes(size: str) -> int:
+    number, unit = re.fullmatch(r"([0-9]+)([km]?)", size).groups()
+    return int(number) * {"": 1, "k": 1024, "m": 1024 * 1024}[unit]
+
+
+def _milliseconds(duration: str) -> int:
+    number, unit = re.fullmatch(r"([0-9]+)(ms|s|m)", duration).groups()
+    return int(number) * {"ms": 1, "s": 1000, "m": 60_000}[unit]

@@ -1,0 +1,49 @@
+"""Fixtures of the migration suite: the shipped plan, echo backends, a running proxy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from strangler.plan import Plan, load_plan
+from tests.migration.harness import SHOP_PLAN, EchoBackend, RunningProxy
+
+BACKENDS = ("monolith", "auth", "catalog", "orders")
+
+
+@pytest.fixture(autouse=True)
+def quiet_http_client_logs():
+    # httpx logs every request at INFO; thousands of load-test requests would bury failures.
+    logger = logging.getLogger("httpx")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    yield
+    logger.setLevel(level)
+
+
+@pytest.fixture(scope="session")
+def shop_plan() -> Plan:
+    """The shipped plan with its default URLs, whatever the environment says."""
+    return load_plan(SHOP_PLAN, env={})
+
+
+@pytest.fixture
+def echo_backends() -> Iterator[dict[str, EchoBackend]]:
+    backends = {name: EchoBackend(name) for name in BACKENDS}
+    for backend in backends.values():
+        backend.__enter__()
+    try:
+        yield backends
+    finally:
+        for backend in backends.values():
+            backend.stop()
+
+
+@pytest.fixture
+def proxy(tmp_path, echo_backends) -> Iterator[RunningProxy]:
+    """The shop's plan on real nginx, every backend an echo server, at step 0-monolith."""
+    urls = {name: backend.url for name, backend in echo_backends.items()}
+    with RunningProxy(tmp_path / "var", backends=urls) as running:
+        yield running

@@ -1,0 +1,162 @@
+"""Small pure parts: the state file, the access-log summary, the verdict, the inventory."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from strangler.plan.inventory import Endpoint, build_inventory, sample_path, walk_urlconf
+from strangler.proxy import ProxyError
+from strangler.proxy.accesslog import p99, read_recent, summarise
+from strangler.proxy.state import HISTORY_LIMIT, State, load_state, save_state
+from strangler.proxy.verify import parse_outcome
+
+
+def record(state: State, action: str, step: str) -> None:
+    state.record(action=action, step=step, table_hash="t", structure_hash="s", mode="push")
+
+
+def test_state_stacks_applies_and_pops_rollbacks(tmp_path):
+    state = State()
+    record(state, "up", "0-monolith")
+    record(state, "apply", "1-auth")
+    record(state, "apply", "4-catalog")
+    assert state.stack == ["0-monolith", "1-auth"]
+    record(state, "rollback", "1-auth")
+    assert (state.step, state.stack) == ("1-auth", ["0-monolith"])
+    path = tmp_path / "strangler" / "state.json"
+    save_state(path, state)
+    again = load_state(path)
+    assert again == state
+    assert [h["to"] for h in again.history] == ["0-monolith", "1-auth", "4-catalog", "1-auth"]
+    assert not list(path.parent.glob(".*tmp"))  # no temp file left behind
+
+
+def test_state_history_is_bounded():
+    state = State()
+    for index in range(HISTORY_LIMIT + 10):
+        record(state, "apply", f"step-{index % 2}")
+    assert len(state.history) == HISTORY_LIMIT
+
+
+def test_a_missing_state_file_is_a_fresh_install_and_a_corrupt_one_an_error(tmp_path):
+    assert load_state(tmp_path / "none.json") == State()
+    broken = tmp_path / "state.json"
+    broken.write_text("{not json")
+    with pytest.raises(ProxyError, match="cannot read"):
+        load_state(broken)
+
+
+def test_p99_is_the_nearest_rank():
+    assert p99([]) is None
+    assert p99([5.0]) == 5.0
+    assert p99([float(v) for v in range(1, 101)]) == 99.0
+    assert p99([float(v) for v in range(1, 201)]) == 198.0
+
+
+def test_traffic_is_summarised_per_route_and_backend_over_recent_minutes(tmp_path):
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    log = tmp_path / "access.log"
+
+    def line(minutes_ago, route, backend, status, seconds):
+        at = (now - timedelta(minutes=minutes_ago)).isoformat()
+        return json.dumps(
+            {
+                "time": at,
+                "route": route,
+                "backend": backend,
+                "status": status,
+                "request_time": seconds,
+            }
+        )
+
+    log.write_text(
+        "\n".join(
+            [
+                line(30, "products", "monolith", 500, 1.0),  # outside the window
+                line(2, "products", "monolith", 200, 0.010),
+                line(1, "products", "catalog", 502, 0.002),
+                line(1, "products", "monolith", 200, 0.030),
+                "garbage that is not json",
+            ]
+        )
+        + "\n"
+    )
+    traffic = summarise(read_recent(log, minutes=5, now=now))
+    assert traffic[("products", "*")].requests == 3
+    assert traffic[("products", "*")].errors == 1
+    assert traffic[("products", "monolith")].p99_ms == pytest.approx(30.0)
+    assert traffic[("products", "catalog")].error_rate == 1.0
+    assert read_recent(tmp_path / "absent.log", minutes=5) == []
+
+
+def test_the_verdict_is_pytests_closing_line_and_the_first_failure():
+    output = (
+        "..F.\n"
+        "FAILED tests/contract/test_auth.py::test_token - assert 500 == 200\n"
+        "FAILED tests/contract/test_cart.py::test_cart - boom\n"
+        "1 failed, 3 passed in 2.01s\n"
+    )
+    verdict = parse_outcome(1, output)
+    assert not verdict.ok
+    assert verdict.summary == "1 failed, 3 passed in 2.01s"
+    assert verdict.first_failure == "tests/contract/test_auth.py::test_token"
+    line = verdict.line(step="1-auth", base_url="http://127.0.0.1:8080")
+    assert line.startswith(
+        "FAIL: contract suite at step 1-auth via http://127.0.0.1:8080: 1 failed"
+    )
+    passed = parse_outcome(0, "....\n========= 4 passed in 1.00s =========\n")
+    assert passed.ok and passed.summary == "4 passed in 1.00s" and passed.first_failure is None
+
+
+def test_sample_paths_for_route_and_regex_patterns():
+    assert sample_path("api/products/<id:product_id>/reviews") == "/api/products/1/reviews"
+    assert sample_path("internal/sync/events/<uuid:event_id>").startswith(
+        "/internal/sync/events/0000"
+    )
+    assert sample_path("admin/^(?P<app_label>auth|catalog)/$") == "/admin/auth/"
+    assert sample_path("admin/(?P<url>.*)$") == "/admin/"
+
+
+def test_the_inventory_flags_uncovered_endpoints_and_unmatched_routes(shop_plan):
+    endpoints = [
+        Endpoint("/api/products", "/api/products", ("GET", "HEAD", "POST")),
+        Endpoint(
+            "/api/products/<id>", "/api/products/1", ("GET", "HEAD", "PUT", "PATCH", "DELETE")
+        ),
+        Endpoint("/api/wishlist", "/api/wishlist", ("GET",)),
+        Endpoint("/api/cart", "/api/cart", ("GET", "HEAD", "POST")),
+    ]
+    inventory = build_inventory(shop_plan, shop_plan.step("4-catalog"), endpoints)
+    assert [row.label for row in inventory.uncovered] == ["/api/wishlist"]
+    cart = next(row for row in inventory.rows if row.label == "/api/cart")
+    assert cart.undeclared == ("POST",)
+    assert "reviews" in {route.name for route in inventory.unmatched_routes}
+    assert inventory.moved("monolith") == (2, 0, 3)  # products and product moved, cart not
+
+
+def test_the_real_urlconf_is_fully_covered_by_the_shop_plan(shop_plan):
+    inventory = build_inventory(shop_plan, shop_plan.step("0-monolith"), list(walk_urlconf()))
+    assert inventory.uncovered == []
+    labels = {row.label for row in inventory.rows}
+    assert {"/api/products/<id:product_id>/reviews", "/api/orders/<id:order_id>/pay"} <= labels
+    assert inventory.moved("monolith")[0] == 0
+    moved, _partly, total = build_inventory(
+        shop_plan, shop_plan.step("5-orders"), list(walk_urlconf())
+    ).moved("monolith")
+    assert 0 < moved < total  # reviews, payments and the admin never leave
+
+
+def test_listener_options_come_from_the_environment_and_bad_ports_are_refused():
+    from strangler.proxy import RenderOptions
+
+    options = RenderOptions.from_env({"PROXY_PORT": "9080", "PROXY_INTERNAL_PORT": "9081"})
+    assert (options.public_url, options.internal_url) == (
+        "http://127.0.0.1:9080",
+        "http://127.0.0.1:9081",
+    )
+    assert options.served_by
+    assert not RenderOptions.from_env({"SHOP_ENV": "production"}).served_by
+    assert RenderOptions.from_env({"SHOP_ENV": "production", "PROXY_SERVED_BY": "1"}).served_by
+    with pytest.raises(ProxyError, match="PROXY_PORT='http' is not a port number"):
+        RenderOptions.from_env({"PROXY_PORT": "http"})
