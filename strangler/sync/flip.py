@@ -107,6 +107,11 @@ def hand_over(move: DomainMove, *, timeout: float, id_gap: int, log=lambda messa
     log(f"{domain}: {new.name} owns the writes")
 
 
+def _some(ids: set[int], limit: int = 10) -> str:
+    shown = ", ".join(str(i) for i in sorted(ids)[:limit])
+    return shown + (", ..." if len(ids) > limit else "")
+
+
 class OwnershipHandover:
     """The flip hook (strangler.proxy.control.FlipHook) that moves write ownership."""
 
@@ -133,7 +138,10 @@ class OwnershipHandover:
 
     def before_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):
-            parity = check_parity(domain=move.domain, left=move.old, right=move.new)
+            wait_drained(move.old, timeout=self.timeout)
+            parity = check_parity(
+                domain=move.domain, left=move.old, right=move.new, attempts=10, pause=0.5
+            )
             dirty = [p for p in parity if not p.clean]
             if dirty:
                 raise SyncError(
@@ -141,12 +149,11 @@ class OwnershipHandover:
                     "clean: "
                     + "; ".join(
                         f"{p.aggregate}: {p.left_count} vs {p.right_count} rows, "
-                        f"{len(p.only_left) + len(p.only_right) + len(p.different)} ids differ"
+                        f"{len(p.suspects)} ids differ ({_some(p.suspects)})"
                         for p in dirty
                     )
                     + f" (run `strangle backfill {move.domain}`)"
                 )
-            wait_drained(move.old, timeout=self.timeout)
 
     def after_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):

@@ -283,6 +283,9 @@ class LiveBackend:
             self.project.wsgi,
             "--chdir",
             self.project.directory,
+            # The production settings (threaded workers, keep-alive), so tests see what runs.
+            "--config",
+            str(REPO_ROOT / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -293,7 +296,8 @@ class LiveBackend:
         return self._spawn(command, cwd=REPO_ROOT)
 
     def _start_sync_processes(self) -> None:
-        """The consumer of this backend's sync queue and the relay of its outbox."""
+        """The consumer of this backend's sync queue and the relay of its outbox (as the
+        supervisor programs <name>-sync and <name>-relay run them)."""
         self._companions.append(
             self._spawn(
                 [
@@ -304,9 +308,9 @@ class LiveBackend:
                     "--loglevel",
                     "INFO",
                     "--concurrency",
-                    "2",
+                    "1",  # events apply in the order the relay published them
                     "--queues",
-                    f"{self.project.name},sync.{self.project.name}",
+                    f"sync.{self.project.name}",
                     "--hostname",
                     f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
                 ],
