@@ -198,12 +198,17 @@ class Load:
                 time.sleep(LOAD_PAUSE)
 
 
-def _every_user_logs_in_and_is_known_everywhere(shop: Shop) -> None:
+def _every_user_logs_in_and_is_known_everywhere(shop: Shop, *, sample: int | None = None) -> None:
+    """Each user (or an even sample of them) logs in through the proxy, and the token is
+    accepted by both backends directly."""
+    users = sorted(shop.users.items())
+    if sample and len(users) > sample:
+        users = users[:: len(users) // sample]
     with (
         httpx.Client(base_url=shop.public_url, timeout=30) as proxy,
         httpx.Client(timeout=30) as direct,
     ):
-        for email, user_id in sorted(shop.users.items()):
+        for email, user_id in users:
             pair = proxy.post("/api/auth/token", json={"email": email, "password": PASSWORD})
             assert pair.status_code == 200, (email, pair.text)
             bearer = {"Authorization": f"Bearer {pair.json()['access']}"}
@@ -244,6 +249,14 @@ def test_auth_moves_to_the_service_and_back_under_load_losing_nothing(shop):
         for n in range(5):
             shop.register(client, f"before{n}")
 
+    # Users the live sync never saw: the copy is not in parity, so the flip is refused.
+    refused = shop.strangle("apply", "1-auth")
+    assert refused.returncode != 0
+    assert "parity" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+        assert client.get("/api/auth/me").headers.get("X-Served-By") == "monolith"
+
     backfill = shop.strangle("backfill", "auth")
     assert backfill.returncode == 0, backfill.stdout + backfill.stderr
     _parity_is_clean(shop)
@@ -264,26 +277,13 @@ def test_auth_moves_to_the_service_and_back_under_load_losing_nothing(shop):
     assert len(set(shop.users.values())) == len(shop.users), "an id was given out twice"
     # The copies trail their owner by the sync lag: once in parity, every user works everywhere.
     _parity_is_clean(shop)
-    _every_user_logs_in_and_is_known_everywhere(shop)
+    _every_user_logs_in_and_is_known_everywhere(shop, sample=25)
 
     _flip_under_load(shop, "rollback")
     _parity_is_clean(shop)
-    _every_user_logs_in_and_is_known_everywhere(shop)
+    _every_user_logs_in_and_is_known_everywhere(shop, sample=25)
 
     _flip_under_load(shop, "apply", "1-auth")
     assert len(set(shop.users.values())) == len(shop.users), "an id was given out twice"
     _parity_is_clean(shop)
     _every_user_logs_in_and_is_known_everywhere(shop)
-
-
-def test_apply_refuses_and_changes_nothing_while_the_copy_is_not_in_parity(shop):
-    shop.create_legacy_users(1)
-    refused = shop.strangle("apply", "1-auth")
-    assert refused.returncode != 0
-    assert "parity" in refused.stderr
-    assert "Traceback" not in refused.stderr
-    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
-        created = shop.register(client, "still-monolith")
-        me = client.get("/api/auth/me")
-    assert created
-    assert me.headers.get("X-Served-By") == "monolith"
