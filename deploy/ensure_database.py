@@ -14,7 +14,9 @@ def ensure_database(url: str) -> None:
     name = parts.path.lstrip("/")
     admin_url = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin_url, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
         if not exists:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
             print(f"created database {name}")
