@@ -180,7 +180,8 @@ STRANGLER_BACKEND_URLS = {
 }
 STRANGLER_INITIAL_OWNERS = {"auth": "monolith", "catalog": "monolith", "orders": "monolith"}
 STRANGLER_SYNC_SUBSCRIBERS = {"user": ["auth"], "refresh_token": ["auth"]}
-STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0)
+STRANGLER_USER_AGGREGATE = "user"
+STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=30.0)
 STRANGLER_INTERNAL_TOKEN = env.str("STRANGLER_INTERNAL_TOKEN", default="")
 STRANGLER_FLIP_HOOKS = ["strangler.sync.flip.OwnershipHandover"]
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
 
@@ -22,8 +23,14 @@ class JWTAuthentication(authentication.BaseAuthentication):
             claims = verify_access_token(header[1].decode("latin-1"))
         except InvalidAccessToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
-        user = get_user_model()._default_manager.filter(pk=claims.user_id, is_active=True).first()
-        if user is None:
+        users = get_user_model()._default_manager
+        user = users.filter(pk=claims.user_id).first()
+        if user is None and getattr(settings, "STRANGLER_USER_AGGREGATE", ""):
+            # A copy trailing its owner by the sync lag: fetch the user from the owner now.
+            from strangler.sync.readthrough import load_missing
+
+            user = load_missing(settings.STRANGLER_USER_AGGREGATE, claims.user_id)
+        if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or inactive.")
         return user, claims
 

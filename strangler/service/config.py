@@ -5,6 +5,8 @@ from pathlib import Path
 
 import environ
 
+from .broker import use_atomic_filesystem_transport
+
 SQLITE_ENGINE = "django.db.backends.sqlite3"
 SQLITE_IN_MEMORY = ("", ":memory:")
 BROKER_FOLDERS = ("queue", "processed", "control")
@@ -39,6 +41,7 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
     folder holds the exchange-to-queue bindings, and a message published to an exchange whose
     bindings a backend cannot see is dropped as undeliverable.
     """
+    use_atomic_filesystem_transport()
     for folder in BROKER_FOLDERS:
         (broker_dir / folder).mkdir(parents=True, exist_ok=True)
     return {

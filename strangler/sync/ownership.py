@@ -142,13 +142,15 @@ def owned_write(domain: str):
         def wrapper(view, request, *args, **kwargs):
             raw_request = getattr(request, "_request", request)
             raw_request.body  # noqa: B018  keep the raw body: a forward needs it after parsing
-            deadline = time.monotonic() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
+            deadline = None  # counted from the first sight of the handover
             while True:
                 try:
                     return method(view, request, *args, **kwargs)
                 except NotOwner as exc:
                     ownership = exc.ownership
                 if ownership.state == DomainOwnership.State.HANDOVER:
+                    if deadline is None:
+                        deadline = time.monotonic() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
                     if time.monotonic() < deadline:
                         time.sleep(0.05)
                         continue

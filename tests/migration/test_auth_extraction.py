@@ -232,6 +232,32 @@ def _parity_is_clean(shop: Shop) -> None:
     assert parity.returncode == 0, parity.stdout + parity.stderr
 
 
+def _contract_holds_through_the_proxy(shop: Shop) -> None:
+    """The contract's auth and cart/order suites, unchanged, through the proxy at this step: a
+    user registered on the auth service is at once a customer of the monolith."""
+    contract = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/contract/test_auth.py",
+            "tests/contract/test_cart_orders.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            shop.public_url,
+        ],
+        cwd=REPO_ROOT,
+        env=shop.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert contract.returncode == 0, contract.stdout[-3000:]
+
+
 def _flip_under_load(shop: Shop, *command: str) -> Load:
     with Load(shop) as load:
         time.sleep(2)
@@ -278,6 +304,7 @@ def test_auth_moves_to_the_service_and_back_under_load_losing_nothing(shop):
     # The copies trail their owner by the sync lag: once in parity, every user works everywhere.
     _parity_is_clean(shop)
     _every_user_logs_in_and_is_known_everywhere(shop, sample=25)
+    _contract_holds_through_the_proxy(shop)
 
     _flip_under_load(shop, "rollback")
     _parity_is_clean(shop)

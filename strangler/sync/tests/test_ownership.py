@@ -133,3 +133,76 @@ def test_moving_the_sequence_makes_new_ids_start_past_the_floor():
     # never backwards
     move_sequence_past(User, 10)
     assert accounts.register_user(**{**REGISTRATION, "email": "b@example.com"}).pk == user.pk + 1
+
+
+@pytest.fixture
+def owner_with_user(settings):
+    """A real HTTP server playing the auth owner's /internal/sync/ rows endpoint."""
+    row = {
+        "id": 7001,
+        "version": 3,
+        "payload": {
+            "email": "fresh@example.com",
+            "name": "Fresh",
+            "password": "md5$salt$hash",
+            "is_staff": False,
+            "is_superuser": False,
+            "is_active": True,
+            "date_joined": "2026-11-29T05:00:00Z",
+        },
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            rows = [row] if "after=7000" in self.path else []
+            answer = json.dumps({"rows": rows, "next_after": None}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.STRANGLER_BACKEND_URLS = {
+        **settings.STRANGLER_BACKEND_URLS,
+        "auth": f"http://127.0.0.1:{server.server_port}",
+    }
+    try:
+        yield row
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_token_of_a_user_not_yet_copied_here_is_accepted_by_reading_through(api, owner_with_user):
+    from strangler.service.tokens import issue_access_token
+    from strangler.sync.consumer import Event, apply_event
+
+    set_ownership(domain="auth", owner="auth", state="active")
+    token = issue_access_token(user_id=7001, email="fresh@example.com", is_staff=False)
+    response = api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert response.json()["email"] == "fresh@example.com"
+    # The event that arrives afterwards is recognised as no newer than the row read through.
+    late = Event(
+        event_id="00000000-0000-0000-0000-000000007001",
+        source="auth",
+        aggregate_type="user",
+        aggregate_id="7001",
+        version=3,
+        payload=owner_with_user["payload"],
+        deleted=False,
+    )
+    assert apply_event(late) == "stale"
+
+
+def test_a_token_of_a_user_the_owner_does_not_have_either_is_401(api, owner_with_user):
+    from strangler.service.tokens import issue_access_token
+
+    set_ownership(domain="auth", owner="auth", state="active")
+    token = issue_access_token(user_id=9999, email="ghost@example.com", is_staff=False)
+    assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401

@@ -1,0 +1,52 @@
+"""Read-through for a copy that trails its owner: fetch one missing row from the owner now.
+
+A user registered on the auth service a moment ago, whose event has not reached the monolith
+yet, still gets their token accepted there: the monolith asks the owner for that row and keeps
+it, with the owner's version, so the event arriving later is recognised as already applied.
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from . import registry
+from .client import BackendSync, SyncError
+from .consumer import remember_version, upsert
+from .models import AggregateVersion
+from .ownership import current_ownership, this_backend
+
+logger = logging.getLogger(__name__)
+
+
+def load_missing(aggregate_name: str, pk: int):
+    """The row `pk` of the aggregate, fetched from the domain's owner; None if it has none."""
+    aggregate = registry.by_name(aggregate_name)
+    owner = current_ownership(aggregate.domain).owner
+    if owner == this_backend():
+        return None
+    source = BackendSync(owner, settings.STRANGLER_BACKEND_URLS[owner], timeout=2.0)
+    try:
+        rows = source.rows(aggregate_name, after=pk - 1, limit=1)["rows"]
+    except SyncError as exc:
+        logger.warning("read-through of %s %s from %s failed: %s", aggregate_name, pk, owner, exc)
+        return None
+    if not rows or rows[0]["id"] != pk:
+        return None
+    version = rows[0]["version"]
+    try:
+        with transaction.atomic():
+            current = (
+                AggregateVersion.objects.select_for_update()
+                .filter(aggregate_type=aggregate_name, aggregate_id=str(pk))
+                .values_list("version", flat=True)
+                .first()
+            )
+            if current is None or current < version:  # never over a newer applied event
+                upsert(aggregate, aggregate_id=str(pk), payload=rows[0]["payload"])
+                remember_version(
+                    aggregate_type=aggregate_name, aggregate_id=str(pk), version=version
+                )
+    except IntegrityError:
+        pass  # the event landed meanwhile: the row is here either way
+    return aggregate.model._default_manager.filter(pk=pk).first()
