@@ -98,6 +98,7 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024

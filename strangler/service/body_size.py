@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from .errors import json_error
 
 DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024
+DISCARD_LIMIT = 16 * 1024 * 1024
 
 
 class BodySizeLimitMiddleware:
@@ -26,6 +27,7 @@ class BodySizeLimitMiddleware:
         except ValueError:
             return json_error("Invalid Content-Length header.", status=400)
         if length > limit:
+            _discard(request, length)
             return _too_large(limit)
         if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
             # No Content-Length: Django would read an empty body. The server (gunicorn) decodes
@@ -36,6 +38,21 @@ class BodySizeLimitMiddleware:
             request.META["CONTENT_LENGTH"] = str(len(body))
             request._stream = io.BytesIO(body)
         return self.get_response(request)
+
+
+def _discard(request: HttpRequest, length: int) -> None:
+    """Reads (and drops) a refused body of moderate size: a server that answers while the
+    client is still sending closes the connection under it, and the client sees a reset
+    instead of the 413. Beyond DISCARD_LIMIT the connection is not worth keeping."""
+    if length > DISCARD_LIMIT:
+        return
+    stream = request.META.get("wsgi.input")
+    remaining = length
+    while stream is not None and remaining > 0:
+        chunk = stream.read(min(remaining, 64 * 1024))
+        if not chunk:
+            break
+        remaining -= len(chunk)
 
 
 def _too_large(limit: int) -> HttpResponse:

@@ -269,6 +269,7 @@ def _flip_under_load(shop: Shop, *command: str) -> Load:
     return load
 
 
+@pytest.mark.timeout(900)
 def test_auth_moves_to_the_service_and_back_under_load_losing_nothing(shop):
     shop.create_legacy_users(10)
     with httpx.Client(base_url=shop.public_url, timeout=30) as client:

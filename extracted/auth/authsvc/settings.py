@@ -96,6 +96,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # The admin's static files, collected by `make auth-migrate` and served by whitenoise.
 STATIC_ROOT = VAR_DIR / "auth-static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024

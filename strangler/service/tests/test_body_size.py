@@ -11,6 +11,7 @@ middleware = BodySizeLimitMiddleware(lambda request: HttpResponse("passed"))
 def _post(rf, length: str):
     request = rf.post("/", data=b"", content_type="application/json")
     request.META["CONTENT_LENGTH"] = length
+    request.META["wsgi.input"] = io.BytesIO(b"x" * int(length))
     return middleware(request)
 
 
@@ -54,3 +55,12 @@ def test_a_chunked_body_reaches_the_view_whole(rf):
 def test_a_chunked_body_over_the_limit_is_413(rf):
     response = _chunked(rf, b"x" * (1024 * 1024 + 1))
     assert response.status_code == 413
+
+
+def test_a_refused_body_is_read_off_the_connection_so_the_client_gets_the_413(rf):
+    body = io.BytesIO(b"x" * (1024 * 1024 + 10))
+    request = rf.post("/", data=b"", content_type="application/json")
+    request.META["CONTENT_LENGTH"] = str(len(body.getvalue()))
+    request.META["wsgi.input"] = body
+    assert middleware(request).status_code == 413
+    assert body.read() == b""
