@@ -11,3 +11,14 @@ bench:
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
 	@$(BENCH_PYTHON) -c "import locust" 2>/dev/null || $(BENCH_PYTHON) -m pip install --quiet -e '.[bench]'
 	$(BENCH_PYTHON) -m bench.monolith_bench $(BENCH_ARGS)
+
+# The data-sync benchmark: bench/sync_bench.py starts the monolith and the auth service on fresh
+# PostgreSQL databases (shop_e_sync_live_*, dropped after; override with BENCH_SYNC_DATABASE_URL)
+# and Redis db 8 (BENCH_SYNC_BROKER_URL), backfills 100,000 users and measures the sync lag under
+# 5, 10 and 20 registrations/s (30 s each). Results: bench/results/sync.md and .json.
+# Options: make sync-bench SYNC_BENCH_ARGS="--users 10000 --rates 20 --duration 10"
+SYNC_BENCH_ARGS ?=
+
+.PHONY: sync-bench
+sync-bench:
+	$(BENCH_PYTHON) -m bench.sync_bench $(SYNC_BENCH_ARGS)

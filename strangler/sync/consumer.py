@@ -43,6 +43,40 @@ def upsert(aggregate: registry.Aggregate, *, aggregate_id: str, payload: dict) -
         aggregate.model._default_manager.update_or_create(pk=aggregate_id, defaults=values)
 
 
+@transaction.atomic
+def bulk_upsert(aggregate: registry.Aggregate, rows: list[dict]) -> int:
+    """Stores copied rows ({id, version, payload}) in a few statements, skipping any row this
+    backend already holds in the same or a newer version (the live sync got there first)."""
+    versions = dict(
+        AggregateVersion.objects.select_for_update()
+        .filter(aggregate_type=aggregate.name, aggregate_id__in=[str(r["id"]) for r in rows])
+        .values_list("aggregate_id", "version")
+    )
+    fresh = [r for r in rows if versions.get(str(r["id"]), -1) < int(r["version"])]
+    if not fresh:
+        return 0
+    meta = aggregate.model._meta
+    with applying_event():
+        aggregate.model._default_manager.bulk_create(
+            [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in fresh],
+            update_conflicts=True,
+            unique_fields=[meta.pk.name],
+            update_fields=list(aggregate.fields),
+        )
+    AggregateVersion.objects.bulk_create(
+        [
+            AggregateVersion(
+                aggregate_type=aggregate.name, aggregate_id=str(r["id"]), version=int(r["version"])
+            )
+            for r in fresh
+        ],
+        update_conflicts=True,
+        unique_fields=["aggregate_type", "aggregate_id"],
+        update_fields=["version"],
+    )
+    return len(fresh)
+
+
 def remember_version(*, aggregate_type: str, aggregate_id: str, version: int) -> None:
     AggregateVersion.objects.update_or_create(
         aggregate_type=aggregate_type, aggregate_id=aggregate_id, defaults={"version": version}

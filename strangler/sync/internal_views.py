@@ -9,13 +9,13 @@ import hmac
 import json
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import checksums, registry
-from .consumer import remember_version, upsert
+from .consumer import bulk_upsert
 from .models import AggregateVersion, InboxEvent
 from .ownership import current_ownership, set_ownership
 from .relay import outbox_status
@@ -130,15 +130,10 @@ def rows(request, name: str):
     if len(incoming) > MAX_ROWS:
         raise ValueError(f"at most {MAX_ROWS} rows per call")
     try:
-        with transaction.atomic():
-            for row in incoming:
-                upsert(aggregate, aggregate_id=str(row["id"]), payload=row["payload"])
-                remember_version(
-                    aggregate_type=name, aggregate_id=str(row["id"]), version=int(row["version"])
-                )
+        upserted = bulk_upsert(aggregate, incoming)
     except IntegrityError as exc:
         return _error(f"Rows conflict with existing data: {exc}", 409)
-    return JsonResponse({"upserted": len(incoming)})
+    return JsonResponse({"upserted": upserted})
 
 
 @internal(["GET"])

@@ -5,15 +5,15 @@ yet, still gets their token accepted there: the monolith asks the owner for that
 it, with the owner's version, so the event arriving later is recognised as already applied.
 """
 
+import contextlib
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from . import registry
 from .client import BackendSync, SyncError
-from .consumer import remember_version, upsert
-from .models import AggregateVersion
+from .consumer import bulk_upsert
 from .ownership import current_ownership, this_backend
 
 logger = logging.getLogger(__name__)
@@ -33,20 +33,7 @@ def load_missing(aggregate_name: str, pk: int):
         return None
     if not rows or rows[0]["id"] != pk:
         return None
-    version = rows[0]["version"]
-    try:
-        with transaction.atomic():
-            current = (
-                AggregateVersion.objects.select_for_update()
-                .filter(aggregate_type=aggregate_name, aggregate_id=str(pk))
-                .values_list("version", flat=True)
-                .first()
-            )
-            if current is None or current < version:  # never over a newer applied event
-                upsert(aggregate, aggregate_id=str(pk), payload=rows[0]["payload"])
-                remember_version(
-                    aggregate_type=aggregate_name, aggregate_id=str(pk), version=version
-                )
-    except IntegrityError:
-        pass  # the event landed meanwhile: the row is here either way
+    # The event may land meanwhile: the row is here either way, never over a newer version.
+    with contextlib.suppress(IntegrityError):
+        bulk_upsert(aggregate, rows)
     return aggregate.model._default_manager.filter(pk=pk).first()

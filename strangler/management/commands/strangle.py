@@ -29,6 +29,7 @@ from strangler.proxy.site import Site
 from strangler.proxy.verify import run_contract_suite
 from strangler.sync.cli import describe_parity, domain_pair, run_backfill, run_parity, sync_lag
 from strangler.sync.client import SyncError
+from strangler.sync.internal_views import MAX_ROWS
 
 GOLDEN_DIR = Path("tests") / "migration" / "golden"
 
@@ -174,8 +175,8 @@ class Command(BaseCommand):
         return domain_pair(plan, domain=domain, step=step)
 
     def _backfill(self, controller: Controller, *, domain: str, batch: int, id_gap: int, **_):
-        if batch < 1 or id_gap < 0:
-            raise CommandError("--batch must be positive and --id-gap zero or more")
+        if not 1 <= batch <= MAX_ROWS or id_gap < 0:
+            raise CommandError(f"--batch must be 1 to {MAX_ROWS} and --id-gap zero or more")
         pair = self._domain_pair(controller, domain)
         self.stdout.write(f"Backfilling {domain}: {pair.owner.name} -> {pair.copy.name}")
         result = run_backfill(

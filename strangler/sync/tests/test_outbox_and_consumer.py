@@ -114,3 +114,19 @@ def test_payloads_round_trip_through_the_registry():
     values = aggregate.values(aggregate.payload(user))
     assert values["email"] == user.email
     assert values["date_joined"] == user.date_joined
+
+
+def test_copied_rows_are_stored_in_bulk_but_never_over_a_newer_version():
+    from strangler.sync.consumer import bulk_upsert
+
+    aggregate = registry.by_name("user")
+    apply_event(_event(11, 5, name="Live sync, version 5"))
+    rows = [
+        {"id": 11, "version": 4, "payload": _event(11, 4, name="Backfill, older").payload},
+        {"id": 12, "version": 2, "payload": _event(12, 2, name="Backfill, new").payload},
+    ]
+    assert bulk_upsert(aggregate, rows) == 1
+    assert User.objects.get(pk=11).name == "Live sync, version 5"
+    assert User.objects.get(pk=12).name == "Backfill, new"
+    assert AggregateVersion.objects.get(aggregate_type="user", aggregate_id="12").version == 2
+    assert not OutboxEvent.objects.exists()
