@@ -132,6 +132,7 @@ class LiveBackend:
         # A fixed port lets two backends be told each other's URL before either starts.
         self._fixed_port = port
         self._companions: list[subprocess.Popen[bytes]] = []
+        self._consumer: subprocess.Popen[bytes] | None = None
         self.products = products
         self.workers = workers
         self._requested_database_url = database_url
@@ -298,25 +299,7 @@ class LiveBackend:
     def _start_sync_processes(self) -> None:
         """The consumer of this backend's sync queue and the relay of its outbox (as the
         supervisor programs <name>-sync and <name>-relay run them)."""
-        self._companions.append(
-            self._spawn(
-                [
-                    _venv_bin("celery"),
-                    "-A",
-                    self.project.celery_app,
-                    "worker",
-                    "--loglevel",
-                    "INFO",
-                    "--concurrency",
-                    "1",  # events apply in the order the relay published them
-                    "--queues",
-                    f"sync.{self.project.name}",
-                    "--hostname",
-                    f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
-                ],
-                cwd=REPO_ROOT / self.project.directory,
-            )
-        )
+        self.start_sync_consumer()
         self._companions.append(
             self._spawn(
                 [
@@ -329,6 +312,33 @@ class LiveBackend:
                 cwd=REPO_ROOT,
             )
         )
+
+    def stop_sync_consumer(self) -> None:
+        """Stops the consumer of this backend's sync queue (its messages wait in the broker)."""
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            self._companions.remove(consumer)
+            self._stop_group(consumer)
+
+    def start_sync_consumer(self) -> None:
+        self._consumer = self._spawn(
+            [
+                _venv_bin("celery"),
+                "-A",
+                self.project.celery_app,
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",  # events apply in the order the relay published them
+                "--queues",
+                f"sync.{self.project.name}",
+                "--hostname",
+                f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
+            ],
+            cwd=REPO_ROOT / self.project.directory,
+        )
+        self._companions.append(self._consumer)
 
     def _spawn(self, command: list[str], *, cwd: Path) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:
