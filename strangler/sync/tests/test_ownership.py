@@ -1,6 +1,5 @@
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import connection
@@ -16,35 +15,16 @@ REGISTRATION = {"email": "new@example.com", "password": "long-enough", "name": "
 
 
 @pytest.fixture
-def owner_backend(settings):
-    """A real HTTP server standing in for the domain's new owner; records what reaches it."""
+def owner_backend(fake_auth_backend):
+    """The domain's new owner; records what reaches it."""
     received = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append((self.path, dict(self.headers), json.loads(body)))
-            answer = json.dumps({"served_by": "owner"}).encode()
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    def answer(method, path, headers, body):
+        received.append((path, headers, json.loads(body)))
+        return 201, {"served_by": "owner"}
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.STRANGLER_BACKEND_URLS = {
-        **settings.STRANGLER_BACKEND_URLS,
-        "auth": f"http://127.0.0.1:{server.server_port}",
-    }
-    try:
-        yield received
-    finally:
-        server.shutdown()
-        server.server_close()
+    fake_auth_backend(answer)
+    return received
 
 
 def test_the_monolith_owns_auth_until_told_otherwise():
@@ -136,8 +116,8 @@ def test_moving_the_sequence_makes_new_ids_start_past_the_floor():
 
 
 @pytest.fixture
-def owner_with_user(settings):
-    """A real HTTP server playing the auth owner's /internal/sync/ rows endpoint."""
+def owner_with_user(fake_auth_backend):
+    """The auth owner's /internal/sync/ rows endpoint, holding user 7001 only."""
     row = {
         "id": 7001,
         "version": 3,
@@ -151,31 +131,13 @@ def owner_with_user(settings):
             "date_joined": "2026-11-29T05:00:00Z",
         },
     }
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            rows = [row] if "after=7000" in self.path else []
-            answer = json.dumps({"rows": rows, "next_after": None}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    settings.STRANGLER_BACKEND_URLS = {
-        **settings.STRANGLER_BACKEND_URLS,
-        "auth": f"http://127.0.0.1:{server.server_port}",
-    }
-    try:
-        yield row
-    finally:
-        server.shutdown()
-        server.server_close()
+    fake_auth_backend(
+        lambda method, path, headers, body: (
+            200,
+            {"rows": [row] if "after=7000" in path else [], "next_after": None},
+        )
+    )
+    return row
 
 
 def test_a_token_of_a_user_not_yet_copied_here_is_accepted_by_reading_through(api, owner_with_user):
