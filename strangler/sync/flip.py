@@ -121,11 +121,11 @@ class OwnershipHandover:
 
     @staticmethod
     def moves(plan, current, target) -> list[DomainMove]:
-        if current is None:
-            return []
+        """The domains whose write owner differs between the steps; with no step recorded yet,
+        the origin owns everything."""
         moves = []
         for domain, owner in target.owners.items():
-            before = current.owners.get(domain, plan.origin)
+            before = current.owners.get(domain, plan.origin) if current else plan.origin
             if before != owner:
                 moves.append(
                     DomainMove(
