@@ -9,7 +9,12 @@ from pathlib import Path
 
 import environ
 
-from strangler.service.config import database_settings, filesystem_broker_options
+from strangler.service.config import (
+    database_settings,
+    filesystem_broker_options,
+    jwt_settings,
+    rest_framework_settings,
+)
 from strangler.service.logging import json_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,17 +109,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["strangler.service.authentication.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["strangler.service.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "strangler.service.pagination.StrictPageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "strangler.service.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": [],
-    "PAGE_SIZE": 20,
-}
+REST_FRAMEWORK = rest_framework_settings()
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
@@ -131,17 +126,7 @@ SPECTACULAR_SETTINGS = {
 
 # Access tokens: RS256 JWTs with a `kid`. Key files are generated under var/ in development and
 # required in production (JWT_PRIVATE_KEY_FILE, or JWT_PRIVATE_KEY holding the PEM).
-JWT_ISSUER = env.str("JWT_ISSUER", default="shop")
-JWT_ACCESS_TTL_SECONDS = 900
-JWT_REFRESH_TTL_SECONDS = 7 * 24 * 3600
-JWT_PRIVATE_KEY = env.str("JWT_PRIVATE_KEY", default="")
-JWT_PRIVATE_KEY_FILE = env.str(
-    "JWT_PRIVATE_KEY_FILE", default="" if PRODUCTION else str(VAR_DIR / "keys" / "jwt-private.pem")
-)
-# Public keys still accepted during a rotation (PEM files, comma separated).
-JWT_EXTRA_PUBLIC_KEY_FILES = env.list("JWT_EXTRA_PUBLIC_KEY_FILES", default=[])
-if PRODUCTION and not (JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE):
-    raise environ.ImproperlyConfigured("Set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY in production")
+vars().update(jwt_settings(env, production=PRODUCTION, var_dir=VAR_DIR))
 
 SHOP_ADMIN_EMAIL = env.str("SHOP_ADMIN_EMAIL", default="" if PRODUCTION else "admin@shop.local")
 SHOP_ADMIN_PASSWORD = env.str(

@@ -53,3 +53,45 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
         # kombu polls the folder; its default of 1 s would add up to a second of sync lag.
         "polling_interval": 0.1,
     }
+
+
+def rest_framework_settings() -> dict:
+    """REST_FRAMEWORK for every backend: the chassis' auth, parser, pagination and errors, so
+    that the same request gets the same answer whichever backend serves it."""
+    return {
+        "DEFAULT_AUTHENTICATION_CLASSES": ["strangler.service.authentication.JWTAuthentication"],
+        "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": ["strangler.service.parsers.JSONParser"],
+        "DEFAULT_PAGINATION_CLASS": "strangler.service.pagination.StrictPageNumberPagination",
+        "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+        "EXCEPTION_HANDLER": "strangler.service.errors.exception_handler",
+        "DEFAULT_THROTTLE_CLASSES": [],
+        "PAGE_SIZE": 20,
+    }
+
+
+def jwt_settings(env: environ.Env, *, production: bool, var_dir: Path) -> dict:
+    """The JWT_* settings of a backend that issues or verifies access tokens (RS256, kid).
+
+    The key comes from JWT_PRIVATE_KEY (PEM) or JWT_PRIVATE_KEY_FILE, generated under var/ in
+    development and required in production; JWT_EXTRA_PUBLIC_KEY_FILES lists public keys still
+    accepted during a rotation.
+    """
+    private_key = env.str("JWT_PRIVATE_KEY", default="")
+    private_key_file = env.str(
+        "JWT_PRIVATE_KEY_FILE",
+        default="" if production else str(var_dir / "keys" / "jwt-private.pem"),
+    )
+    if production and not (private_key or private_key_file):
+        raise environ.ImproperlyConfigured(
+            "Set JWT_PRIVATE_KEY_FILE or JWT_PRIVATE_KEY in production"
+        )
+    return {
+        "JWT_ISSUER": env.str("JWT_ISSUER", default="shop"),
+        "JWT_ACCESS_TTL_SECONDS": 900,
+        "JWT_REFRESH_TTL_SECONDS": 7 * 24 * 3600,
+        "JWT_PRIVATE_KEY": private_key,
+        "JWT_PRIVATE_KEY_FILE": private_key_file,
+        "JWT_EXTRA_PUBLIC_KEY_FILES": env.list("JWT_EXTRA_PUBLIC_KEY_FILES", default=[]),
+    }
