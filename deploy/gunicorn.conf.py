@@ -6,7 +6,9 @@ import os
 worker_class = "gthread"
 # Threaded workers keep client connections alive, so the proxy's upstream keep-alive is used.
 workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() + 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Threads are cheap while they wait, and writes wait (a thread each) while a flip hands a domain
+# over: enough of them that the handover's own calls always find a free one.
+threads = int(os.environ.get("GUNICORN_THREADS", 16))
 keepalive = 30
 timeout = 30
 graceful_timeout = 20

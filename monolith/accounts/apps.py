@@ -40,5 +40,6 @@ class AccountsConfig(AppConfig):
                     "used_at",
                     "revoked_at",
                 ),
+                partition_by="user",
             )
         )

@@ -13,6 +13,7 @@ from strangler.service.config import (
     database_settings,
     filesystem_broker_options,
     jwt_settings,
+    password_hashers,
     rest_framework_settings,
 )
 from strangler.service.logging import json_logging
@@ -96,6 +97,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = []
+PASSWORD_HASHERS = password_hashers()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -167,7 +169,7 @@ STRANGLER_BACKEND_URLS = {
 STRANGLER_INITIAL_OWNERS = {"auth": "monolith", "catalog": "monolith", "orders": "monolith"}
 STRANGLER_SYNC_SUBSCRIBERS = {"user": ["auth"], "refresh_token": ["auth"]}
 STRANGLER_USER_AGGREGATE = "user"
-STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=30.0)
+STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0)
 STRANGLER_INTERNAL_TOKEN = env.str("STRANGLER_INTERNAL_TOKEN", default="")
 STRANGLER_FLIP_HOOKS = ["strangler.sync.flip.OwnershipHandover"]
 

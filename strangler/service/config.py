@@ -17,8 +17,10 @@ def database_settings(url: str, *, conn_max_age: int = 60) -> dict:
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] == SQLITE_ENGINE:
         # Several gunicorn workers share one file: WAL lets readers run beside the writer, and
-        # BEGIN IMMEDIATE takes the write lock up front so two writers queue on the busy timeout
-        # instead of failing with "database is locked" when they upgrade a read lock.
+        # BEGIN IMMEDIATE takes the write lock up front so two writers queue instead of failing
+        # with "database is locked" when they upgrade a read lock; they queue on a file lock
+        # (strangler.service.sqlite), not on SQLite's polling busy handler.
+        config["ENGINE"] = "strangler.service.sqlite"
         config["OPTIONS"] = {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
@@ -95,3 +97,14 @@ def jwt_settings(env: environ.Env, *, production: bool, var_dir: Path) -> dict:
         "JWT_PRIVATE_KEY_FILE": private_key_file,
         "JWT_EXTRA_PUBLIC_KEY_FILES": env.list("JWT_EXTRA_PUBLIC_KEY_FILES", default=[]),
     }
+
+
+def password_hashers() -> list[str]:
+    """PASSWORD_HASHERS of every backend that checks passwords: the same list everywhere, so a
+    hash written on one backend verifies on the others. Argon2id with OWASP's recommended
+    parameters first (about 30 ms a hash, so a burst of logins does not starve the machine);
+    PBKDF2 hashes still verify and are upgraded at the next login."""
+    return [
+        "strangler.service.passwords.Argon2idPasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

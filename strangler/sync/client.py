@@ -59,6 +59,12 @@ class BackendSync:
     def upsert(self, aggregate: str, rows: list[dict]) -> int:
         return self._call("POST", f"aggregates/{aggregate}/rows", json={"rows": rows})["upserted"]
 
+    def change(self, aggregate: str, *, pk: int, fields: dict) -> dict:
+        """Asks the owner to change fields of one row (in payload form), as its own write."""
+        return self._call(
+            "POST", f"aggregates/{aggregate}/changes", json={"id": pk, "fields": fields}
+        )
+
     def checksums(self, aggregate: str, *, chunk: int) -> dict:
         return self._call("GET", f"aggregates/{aggregate}/checksums", params={"chunk": chunk})
 
@@ -69,6 +75,14 @@ class BackendSync:
 
     def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> dict:
         return self._call("POST", f"domains/{domain}/sequences", json={"floor": floor, "gap": gap})
+
+    def fence(self, domain: str, *, owner: str, after: int) -> dict[str, dict[str, int]]:
+        return self._call("POST", f"domains/{domain}/fence", json={"owner": owner, "after": after})[
+            "watermark"
+        ]
+
+    def behind(self, watermark: dict[str, dict[str, int]]) -> dict:
+        return self._call("POST", "behind", json={"watermark": watermark})
 
     def ownership(self, domain: str) -> dict:
         return self._call("GET", f"domains/{domain}/ownership")

@@ -1,9 +1,18 @@
-"""The read side: apply another backend's event once, in order, without re-emitting it."""
+"""The read side: apply other backends' events once, never over newer data, never re-emitted.
+
+Every way a copy receives rows (events from the broker, a backfill page, a read-through of one
+row) ends in `store`, which lets a row in only when its version is newer than the one held:
+the version row is upserted first with a conditional `ON CONFLICT ... WHERE` that returns the
+ids it moved forward, and only those ids' data is written, under that version row's lock. So
+two writers racing on one aggregate (the consumer and a read-through, two consumers after a
+redelivery) can never leave older data behind a newer version.
+"""
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 
 from . import registry
 from .models import AggregateVersion, InboxEvent
@@ -37,85 +46,117 @@ class Event:
         )
 
 
-def upsert(aggregate: registry.Aggregate, *, aggregate_id: str, payload: dict) -> None:
-    values = aggregate.values(payload)
-    with applying_event():
-        aggregate.model._default_manager.update_or_create(pk=aggregate_id, defaults=values)
+def _advance_versions(aggregate: registry.Aggregate, versions: dict[str, int]) -> set[str]:
+    """Moves each aggregate id's version up to the given one where it is higher; returns the ids
+    that moved (the others hold the same or a newer version already)."""
+    table = AggregateVersion._meta.db_table
+    moved: set[str] = set()
+    items = list(versions.items())
+    for start in range(0, len(items), 500):
+        chunk = items[start : start + 500]
+        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+        params = [
+            p for aggregate_id, version in chunk for p in (aggregate.name, aggregate_id, version)
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (aggregate_type, aggregate_id, version) VALUES {values} "
+                "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version "
+                f"WHERE {table}.version < excluded.version RETURNING aggregate_id",
+                params,
+            )
+            moved.update(row[0] for row in cursor.fetchall())
+    return moved
 
 
 @transaction.atomic
-def bulk_upsert(aggregate: registry.Aggregate, rows: list[dict]) -> int:
-    """Stores copied rows ({id, version, payload}) in a few statements, skipping any row this
-    backend already holds in the same or a newer version (the live sync got there first)."""
-    versions = dict(
-        AggregateVersion.objects.select_for_update()
-        .filter(aggregate_type=aggregate.name, aggregate_id__in=[str(r["id"]) for r in rows])
-        .values_list("aggregate_id", "version")
-    )
-    fresh = [r for r in rows if versions.get(str(r["id"]), -1) < int(r["version"])]
-    if not fresh:
-        return 0
-    meta = aggregate.model._meta
+def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
+    """Stores rows ({id, version, payload, deleted?}) of one aggregate where they are newer than
+    what this backend holds; returns the ids written. Within `rows` the highest version wins."""
+    latest: dict[str, dict] = {}
+    for row in rows:
+        key = str(row["id"])
+        if key not in latest or int(row["version"]) > int(latest[key]["version"]):
+            latest[key] = row
+    moved = _advance_versions(aggregate, {k: int(r["version"]) for k, r in latest.items()})
+    if not moved:
+        return moved
+    manager = aggregate.model._default_manager
+    upserts = [latest[k] for k in moved if not latest[k].get("deleted")]
+    deletes = [latest[k]["id"] for k in moved if latest[k].get("deleted")]
     with applying_event():
-        aggregate.model._default_manager.bulk_create(
-            [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in fresh],
-            update_conflicts=True,
-            unique_fields=[meta.pk.name],
-            update_fields=list(aggregate.fields),
+        if upserts:
+            manager.bulk_create(
+                [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in upserts],
+                update_conflicts=True,
+                unique_fields=[aggregate.model._meta.pk.name],
+                update_fields=list(aggregate.fields),
+                batch_size=1000,
+            )
+        if deletes:
+            manager.filter(pk__in=deletes).delete()
+    return moved
+
+
+def _in_dependency_order(events: Iterable[Event]) -> dict[str, list[Event]]:
+    """Events grouped by aggregate, in registration order, so parents are stored first."""
+    grouped: dict[str, list[Event]] = {a.name: [] for a in registry.all_aggregates()}
+    for event in events:
+        if event.aggregate_type not in grouped:
+            raise LookupError(f"no synced aggregate named {event.aggregate_type!r} here")
+        grouped[event.aggregate_type].append(event)
+    return {name: group for name, group in grouped.items() if group}
+
+
+@transaction.atomic
+def apply_events(events: list[Event]) -> dict[str, str]:
+    """Applies a batch of events in one transaction; returns each event's outcome."""
+    unique = list({e.event_id: e for e in events}.values())
+    seen = set(
+        str(pk)
+        for pk in InboxEvent.objects.filter(event_id__in=[e.event_id for e in unique]).values_list(
+            "event_id", flat=True
         )
-    AggregateVersion.objects.bulk_create(
+    )
+    outcomes = {e.event_id: DUPLICATE for e in unique if e.event_id in seen}
+    fresh = [e for e in unique if e.event_id not in seen]
+    for name, group in _in_dependency_order(fresh).items():
+        written = store(
+            registry.by_name(name),
+            [
+                {
+                    "id": e.aggregate_id,
+                    "version": e.version,
+                    "payload": e.payload or {},
+                    "deleted": e.deleted,
+                }
+                for e in group
+            ],
+        )
+        winners = {}
+        for e in group:
+            if e.aggregate_id in written and (
+                e.aggregate_id not in winners or e.version > winners[e.aggregate_id].version
+            ):
+                winners[e.aggregate_id] = e
+        winning = {e.event_id for e in winners.values()}
+        outcomes.update({e.event_id: APPLIED if e.event_id in winning else STALE for e in group})
+    InboxEvent.objects.bulk_create(
         [
-            AggregateVersion(
-                aggregate_type=aggregate.name, aggregate_id=str(r["id"]), version=int(r["version"])
+            InboxEvent(
+                event_id=e.event_id,
+                source=e.source,
+                aggregate_type=e.aggregate_type,
+                aggregate_id=e.aggregate_id,
+                version=e.version,
+                outcome=outcomes[e.event_id],
             )
-            for r in fresh
+            for e in fresh
         ],
-        update_conflicts=True,
-        unique_fields=["aggregate_type", "aggregate_id"],
-        update_fields=["version"],
+        ignore_conflicts=True,
     )
-    return len(fresh)
+    return outcomes
 
 
-def remember_version(*, aggregate_type: str, aggregate_id: str, version: int) -> None:
-    AggregateVersion.objects.update_or_create(
-        aggregate_type=aggregate_type, aggregate_id=aggregate_id, defaults={"version": version}
-    )
-
-
-@transaction.atomic
 def apply_event(event: Event) -> str:
-    try:
-        with transaction.atomic():
-            inbox = InboxEvent.objects.create(
-                event_id=event.event_id,
-                source=event.source,
-                aggregate_type=event.aggregate_type,
-                aggregate_id=event.aggregate_id,
-                version=event.version,
-                outcome=APPLIED,
-            )
-    except IntegrityError:
-        return DUPLICATE
-    current = (
-        AggregateVersion.objects.select_for_update()
-        .filter(aggregate_type=event.aggregate_type, aggregate_id=event.aggregate_id)
-        .values_list("version", flat=True)
-        .first()
-    )
-    if current is not None and event.version <= current:
-        inbox.outcome = STALE
-        inbox.save(update_fields=["outcome"])
-        return STALE
-    aggregate = registry.by_name(event.aggregate_type)
-    if event.deleted:
-        with applying_event():
-            aggregate.model._default_manager.filter(pk=event.aggregate_id).delete()
-    else:
-        upsert(aggregate, aggregate_id=event.aggregate_id, payload=event.payload or {})
-    remember_version(
-        aggregate_type=event.aggregate_type,
-        aggregate_id=event.aggregate_id,
-        version=event.version,
-    )
-    return APPLIED
+    return apply_events([event])[event.event_id]

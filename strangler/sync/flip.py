@@ -1,18 +1,26 @@
 """The data side of a flip: when a step moves a domain's writes to another backend.
 
-Before the routes change: the new owner must have a clean copy (parity) and the old owner's
-outbox must be drained. After the routes change, the ownership moves in this order, so that
-no write is refused, none is lost and no id or email can be taken twice:
+Like Vitess MoveTables' SwitchTraffic, a flip drains to a watermark, never to an empty outbox
+(under steady writes an outbox is never empty):
 
-1. the new owner marks the domain `handover`: writes reaching it wait;
-2. the old owner marks it `handover` (waiting for its writes under way): writes reaching it wait;
-3. the old owner's outbox drains and the new owner applies the domain's last event;
-4. the new owner moves its id sequences past every id the old owner used (plus a gap), then
-   takes ownership: waiting writes run there;
-5. the old owner records the new owner: its waiting writes are forwarded there.
+before the routes change
+  - an interrupted handover (the CLI killed, a backend restarted) is resolved first;
+  - the old owner's outbox position is recorded, then the new owner's copy must be in parity;
+after the routes change
+  1. the new owner marks the domain `handover`: writes reaching it wait;
+  2. the old owner fences the domain (waiting for its writes under way to commit; later ones
+     wait) and answers the watermark: the last version of every aggregate changed since the
+     recorded position;
+  3. the new owner must hold every aggregate of the watermark in that version (a stuck earlier
+     event stops the flip here instead of forking the copies), within a bounded wait;
+  4. the new owner moves its id sequences past every id the old one used (plus a gap), then
+     takes ownership: waiting writes run there;
+  5. the old owner records the new owner: its waiting writes are forwarded there, and its own
+     consumer follows the new owner's events (the reverse sync, so a rollback is the same
+     operation backwards).
 
 If anything fails before step 5, both backends go back to the old owner and the flip is refused
-(the proxy then restores the previous step).
+(the proxy then restores the previous step); the waiting writes go through on the old owner.
 """
 
 import contextlib
@@ -63,33 +71,68 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> N
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise SyncError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(0.05)
+            raise SyncError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.02)
 
 
-def wait_drained(backend: BackendSync, *, timeout: float) -> None:
-    wait_until(
-        lambda: backend.status()["outbox"]["pending"] == 0,
-        timeout=timeout,
-        what=f"the outbox of {backend.name} to drain",
-    )
+def wait_for_watermark(
+    backend: BackendSync, watermark: dict[str, dict[str, int]], *, timeout: float
+) -> None:
+    lagging: dict = {}
+
+    def caught_up() -> bool:
+        nonlocal lagging
+        lagging = backend.behind(watermark)
+        return lagging["count"] == 0
+
+    try:
+        wait_until(caught_up, timeout=timeout, what=f"{backend.name} to reach the watermark")
+    except SyncError as error:
+        examples = "; ".join(
+            f"{name} {_some(set(map(int, ids)))}" for name, ids in lagging["behind"].items()
+        )
+        raise SyncError(
+            f"{error}: {lagging['count']} aggregates still behind ({examples}); "
+            "is its sync consumer running? `strangle parity DOMAIN --repair` copies stuck rows"
+        ) from None
 
 
-def hand_over(move: DomainMove, *, timeout: float, id_gap: int, log=lambda message: None) -> None:
+def domain_ownership(backend: BackendSync, domain: str) -> tuple[str, str]:
+    ownership = backend.ownership(domain)
+    return ownership["owner"], ownership["state"]
+
+
+def resolve_interrupted(move: DomainMove, log=lambda message: None) -> bool:
+    """Completes or undoes a handover a crash left half done; True when the new owner had
+    already taken the domain over (the move is then finished, not repeated)."""
     domain, old, new = move.domain, move.old, move.new
+    new_view, old_view = domain_ownership(new, domain), domain_ownership(old, domain)
+    if new_view == (new.name, ACTIVE):
+        if old_view != (new.name, ACTIVE):
+            old.set_ownership(domain, owner=new.name, state=ACTIVE)
+            log(f"{domain}: finished an interrupted handover: {new.name} owns the writes")
+        return True
+    if new_view != (old.name, ACTIVE) or old_view != (old.name, ACTIVE):
+        for backend in (old, new):
+            backend.set_ownership(domain, owner=old.name, state=ACTIVE)
+        log(f"{domain}: undid an interrupted handover: {old.name} owns the writes again")
+    return False
+
+
+def hand_over(
+    move: DomainMove, *, after_id: int, timeout: float, id_gap: int, log=lambda message: None
+) -> float:
+    """Moves the domain's writes; returns how long they were paused, in seconds."""
+    domain, old, new = move.domain, move.old, move.new
+    started = time.monotonic()
     try:
         new.set_ownership(domain, owner=old.name, state=HANDOVER)
-        old.set_ownership(domain, owner=old.name, state=HANDOVER)
-        log(f"{domain}: handover started, writes wait")
-        wait_drained(old, timeout=timeout)
-        last_event = old.status()["outbox"]["last_event_by_domain"].get(domain)
-        if last_event:
-            wait_until(
-                lambda: new.event_outcome(last_event) is not None,
-                timeout=timeout,
-                what=f"{new.name} to apply {old.name}'s last {domain} event",
-            )
-        log(f"{domain}: {old.name}'s changes are all applied on {new.name}")
+        watermark = old.fence(domain, owner=old.name, after=after_id)
+        log(
+            f"{domain}: writes fenced; watermark of "
+            f"{sum(len(v) for v in watermark.values())} aggregates"
+        )
+        wait_for_watermark(new, watermark, timeout=timeout)
         floors = {
             name: info["max_id"]
             for name, info in old.status()["aggregates"].items()
@@ -104,7 +147,9 @@ def hand_over(move: DomainMove, *, timeout: float, id_gap: int, log=lambda messa
                 backend.set_ownership(domain, owner=old.name, state=ACTIVE)
         raise
     old.set_ownership(domain, owner=new.name, state=ACTIVE)
-    log(f"{domain}: {new.name} owns the writes")
+    pause = time.monotonic() - started
+    log(f"{domain}: {new.name} owns the writes; writes paused {pause:.3f}s")
+    return pause
 
 
 def _some(ids: set[int], limit: int = 10) -> str:
@@ -115,9 +160,13 @@ def _some(ids: set[int], limit: int = 10) -> str:
 class OwnershipHandover:
     """The flip hook (strangler.proxy.control.FlipHook) that moves write ownership."""
 
-    def __init__(self) -> None:
-        self.timeout = float(getattr(settings, "STRANGLER_HANDOVER_TIMEOUT_SECONDS", 8.0))
+    def __init__(self, log: Callable[[str], None] | None = None) -> None:
+        self.timeout = float(getattr(settings, "STRANGLER_HANDOVER_TIMEOUT_SECONDS", 5.0))
         self.id_gap = int(getattr(settings, "STRANGLER_ID_GAP", 1000))
+        self.log = log or (lambda message: print(f"  {message}", flush=True))
+        self._positions: dict[str, int] = {}
+        self._finished: set[str] = set()
+        self.pauses: list[float] = []
 
     @staticmethod
     def moves(plan, current, target) -> list[DomainMove]:
@@ -138,7 +187,12 @@ class OwnershipHandover:
 
     def before_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):
-            wait_drained(move.old, timeout=self.timeout)
+            if resolve_interrupted(move, log=self.log):
+                self._finished.add(move.domain)
+                continue
+            # Everything the old owner wrote up to here is covered by parity; what it writes
+            # from here on is covered by the watermark at the fence.
+            self._positions[move.domain] = move.old.status()["outbox"]["last_id"]
             parity = check_parity(
                 domain=move.domain, left=move.old, right=move.new, attempts=10, pause=0.5
             )
@@ -152,9 +206,20 @@ class OwnershipHandover:
                         f"{len(p.suspects)} ids differ ({_some(p.suspects)})"
                         for p in dirty
                     )
-                    + f" (run `strangle backfill {move.domain}`)"
+                    + f" (run `strangle backfill {move.domain}` or `strangle parity "
+                    f"{move.domain} --repair`)"
                 )
 
     def after_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):
-            hand_over(move, timeout=self.timeout, id_gap=self.id_gap)
+            if move.domain in self._finished:
+                continue
+            self.pauses.append(
+                hand_over(
+                    move,
+                    after_id=self._positions[move.domain],
+                    timeout=self.timeout,
+                    id_gap=self.id_gap,
+                    log=self.log,
+                )
+            )

@@ -10,15 +10,17 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError
+from django.db.models import CharField, OuterRef, Subquery
+from django.db.models.functions import Cast
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import checksums, registry
-from .consumer import bulk_upsert
+from .consumer import store
 from .models import AggregateVersion, InboxEvent
-from .ownership import current_ownership, set_ownership
-from .relay import outbox_status
+from .ownership import NotOwner, current_ownership, set_ownership
+from .relay import outbox_status, watermark
 from .sequences import max_id, move_sequence_past
 
 MAX_ROWS = 5000
@@ -73,7 +75,7 @@ def status(request):
             "outbox": {
                 "pending": outbox.pending,
                 "oldest_pending_age_seconds": outbox.oldest_pending_age_seconds,
-                "last_event_by_domain": outbox.last_event_by_domain,
+                "last_id": outbox.last_id,
             },
             "aggregates": {
                 a.name: {
@@ -105,20 +107,22 @@ def rows(request, name: str):
     if request.method == "GET":
         after = _int_param(request, "after", 0)
         limit = _int_param(request, "limit", 1000, high=MAX_ROWS)
+        # Data and versions in one statement: one snapshot, so a row is never paired with the
+        # version of a later (or earlier) change.
+        version = AggregateVersion.objects.filter(
+            aggregate_type=name, aggregate_id=Cast(OuterRef("pk"), CharField())
+        ).values("version")[:1]
         instances = list(
-            aggregate.model._default_manager.filter(pk__gt=after).order_by("pk")[:limit]
-        )
-        versions = dict(
-            AggregateVersion.objects.filter(
-                aggregate_type=name, aggregate_id__in=[str(i.pk) for i in instances]
-            ).values_list("aggregate_id", "version")
+            aggregate.model._default_manager.filter(pk__gt=after)
+            .annotate(sync_version=Subquery(version))
+            .order_by("pk")[:limit]
         )
         return JsonResponse(
             {
                 "rows": [
                     {
                         "id": i.pk,
-                        "version": versions.get(str(i.pk), 0),
+                        "version": i.sync_version or 0,
                         "payload": aggregate.payload(i),
                     }
                     for i in instances
@@ -130,7 +134,7 @@ def rows(request, name: str):
     if len(incoming) > MAX_ROWS:
         raise ValueError(f"at most {MAX_ROWS} rows per call")
     try:
-        upserted = bulk_upsert(aggregate, incoming)
+        upserted = len(store(aggregate, incoming))
     except IntegrityError as exc:
         return _error(f"Rows conflict with existing data: {exc}", 409)
     return JsonResponse({"upserted": upserted})
@@ -180,3 +184,60 @@ def ownership(request, domain: str):
             vars(set_ownership(domain=domain, owner=str(body["owner"]), state=str(body["state"])))
         )
     return JsonResponse(vars(current_ownership(domain)))
+
+
+@internal(["POST"])
+def fence(request, domain: str):
+    """The old owner's side of a handover: writes of `domain` wait from now on (this call waits
+    for the ones under way to commit), and the answer is the watermark a new owner must reach:
+    the last version of every aggregate of the domain changed since outbox id `after`."""
+    body = _json_body(request)
+    after = int(body.get("after", 0))
+    if not registry.in_domain(domain):
+        raise LookupError(f"no synced aggregate in domain {domain!r}")
+    ownership = set_ownership(domain=domain, owner=str(body["owner"]), state="handover")
+    return JsonResponse(
+        {"ownership": vars(ownership), "watermark": watermark(domain=domain, after_id=after)}
+    )
+
+
+@internal(["POST"])
+def behind(request):
+    """The new owner's side: which aggregates of a watermark this backend holds in an older
+    version (or not at all). Empty when it has caught up."""
+    body = _json_body(request)
+    lagging: dict[str, list[str]] = {}
+    for name, versions in body["watermark"].items():
+        registry.by_name(name)
+        held = dict(
+            AggregateVersion.objects.filter(
+                aggregate_type=name, aggregate_id__in=list(versions)
+            ).values_list("aggregate_id", "version")
+        )
+        missing = [i for i, v in versions.items() if held.get(i, 0) < int(v)]
+        if missing:
+            lagging[name] = missing
+    return JsonResponse({"behind": lagging, "count": sum(len(v) for v in lagging.values())})
+
+
+@internal(["POST"])
+def changes(request, name: str):
+    """A copy's change of one row, made here by the owner as its own write (saved, so it is
+    checked, recorded and sent back to every copy): how a copy's admin edits what it does not
+    own."""
+    aggregate = registry.by_name(name)
+    body = _json_body(request)
+    fields = body["fields"]
+    unknown = set(fields) - set(aggregate.fields)
+    if unknown or not fields:
+        raise ValueError(f"fields must be among {', '.join(aggregate.fields)}")
+    instance = aggregate.model._default_manager.filter(pk=body["id"]).first()
+    if instance is None:
+        raise LookupError(f"no {name} {body['id']}")
+    for attname, value in aggregate.values(fields, only=tuple(fields)).items():
+        setattr(instance, attname, value)
+    try:
+        instance.save(update_fields=list(fields))
+    except NotOwner as exc:
+        return _error(str(exc), 409)
+    return JsonResponse({"id": instance.pk, "changed": sorted(fields)})

@@ -10,6 +10,8 @@ class OutboxEvent(models.Model):
     aggregate_type = models.CharField(max_length=64)
     aggregate_id = models.CharField(max_length=64)
     version = models.BigIntegerField()
+    # Events sharing a partition key are applied in order by one consumer (see partitions.py).
+    partition_key = models.CharField(max_length=64, default="")
     payload = models.JSONField(null=True)
     deleted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -20,7 +22,8 @@ class OutboxEvent(models.Model):
         indexes = [
             models.Index(
                 fields=["id"], name="outbox_unsent", condition=models.Q(sent_at__isnull=True)
-            )
+            ),
+            models.Index(fields=["aggregate_type", "id"], name="outbox_by_aggregate"),
         ]
 
     def __str__(self) -> str:

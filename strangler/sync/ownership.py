@@ -8,6 +8,12 @@ the write transactions are serialised anyway.
 A write that reaches a backend that does not own its domain is not refused: `owned_write`
 waits while a handover is in progress, then forwards the request to the owner. So requests in
 flight during a flip neither fail nor fork the data.
+
+One deadline bounds a write, however often it is forwarded: it starts when the first backend
+sees the request (STRANGLER_HANDOVER_WAIT_SECONDS), travels in the X-Strangler-Deadline header,
+and a backend never starts the write after it. The forwarding call waits for the deadline plus
+the time a write takes once started, so no forwarded write commits after its client was told
+it failed.
 """
 
 import functools
@@ -24,6 +30,9 @@ from strangler.service.http import service_client
 from .models import DomainOwnership
 
 FORWARDED_BY_HEADER = "X-Strangler-Forwarded-By"
+DEADLINE_HEADER = "X-Strangler-Deadline"
+# Once started, a write commits well within this; the forwarder waits this long past the deadline.
+WRITE_SECONDS = 15.0
 _FORWARDED_REQUEST_HEADERS = (
     "Content-Type",
     "Accept",
@@ -50,7 +59,10 @@ class Ownership:
 
 class NotOwner(Exception):
     def __init__(self, ownership: Ownership) -> None:
-        super().__init__(f"{ownership.domain} is owned by {ownership.owner} ({ownership.state})")
+        super().__init__(
+            f"{this_backend()} does not own the writes of {ownership.domain} "
+            f"({ownership.owner} does, {ownership.state}): its copy here is read-only"
+        )
         self.ownership = ownership
 
 
@@ -69,6 +81,14 @@ def current_ownership(domain: str) -> Ownership:
     _ensure_row(domain)
     row = DomainOwnership.objects.get(domain=domain)
     return Ownership(domain=domain, owner=row.owner, state=row.state)
+
+
+def check_ownership(domain: str) -> None:
+    """A cheap look before expensive work (a password hash): raises NotOwner where
+    `require_ownership` would. Only `require_ownership`, inside the write, is authoritative."""
+    ownership = current_ownership(domain)
+    if ownership.owner != this_backend() or ownership.state != DomainOwnership.State.ACTIVE:
+        raise NotOwner(ownership)
 
 
 def require_ownership(domain: str) -> None:
@@ -95,15 +115,28 @@ def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
     return Ownership(domain=domain, owner=owner, state=state)
 
 
-def _forward(request, owner: str) -> HttpResponse:
+def _unavailable() -> JsonResponse:
+    return JsonResponse(
+        {"detail": "Service temporarily unavailable, please retry."},
+        status=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def _deadline(request) -> float:
+    """The wall-clock time after which this write must not start."""
+    own = time.time() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
+    try:
+        return min(own, float(request.headers.get(DEADLINE_HEADER, own)))
+    except ValueError:
+        return own
+
+
+def _forward(request, owner: str, deadline: float) -> HttpResponse:
     chain = [name for name in request.headers.get(FORWARDED_BY_HEADER, "").split(",") if name]
     if this_backend() in chain:
         # It went round: two backends disagree on the owner. Never loop; the client retries.
-        return JsonResponse(
-            {"detail": "Service temporarily unavailable, please retry."},
-            status=503,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable()
     base_url = settings.STRANGLER_BACKEND_URLS[owner]
     headers = {
         name: request.headers[name]
@@ -111,17 +144,17 @@ def _forward(request, owner: str) -> HttpResponse:
         if name in request.headers
     }
     headers[FORWARDED_BY_HEADER] = ",".join([*chain, this_backend()])
+    headers[DEADLINE_HEADER] = f"{deadline:.3f}"
+    remaining = deadline - time.time()
+    if remaining <= 0:
+        return _unavailable()
     try:
-        with service_client(base_url, retries=0) as client:
+        with service_client(base_url, retries=0, timeout=remaining + WRITE_SECONDS) as client:
             answer = client.request(
                 request.method, request.get_full_path(), content=request.body, headers=headers
             )
     except httpx.TransportError:
-        return JsonResponse(
-            {"detail": "Service temporarily unavailable, please retry."},
-            status=503,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable()
     response = HttpResponse(
         answer.content,
         status=answer.status_code,
@@ -133,6 +166,15 @@ def _forward(request, owner: str) -> HttpResponse:
     return response
 
 
+def _wait_out_handover(domain: str, deadline: float) -> None:
+    """Polls with plain reads (no write transaction, so waiting writes never compete with the
+    handover for the database) until the handover ends or the deadline passes."""
+    while time.time() < deadline:
+        if current_ownership(domain).state != DomainOwnership.State.HANDOVER:
+            return
+        time.sleep(0.02)
+
+
 def owned_write(domain: str):
     """Decorates a view method that writes `domain`: runs it where this backend owns the
     domain, waits out a handover, and forwards the request to the owner otherwise."""
@@ -142,24 +184,17 @@ def owned_write(domain: str):
         def wrapper(view, request, *args, **kwargs):
             raw_request = getattr(request, "_request", request)
             raw_request.body  # noqa: B018  keep the raw body: a forward needs it after parsing
-            deadline = None  # counted from the first sight of the handover
-            while True:
+            deadline = _deadline(raw_request)
+            while time.time() < deadline:
                 try:
                     return method(view, request, *args, **kwargs)
                 except NotOwner as exc:
                     ownership = exc.ownership
                 if ownership.state == DomainOwnership.State.HANDOVER:
-                    if deadline is None:
-                        deadline = time.monotonic() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
-                    if time.monotonic() < deadline:
-                        time.sleep(0.05)
-                        continue
-                    return JsonResponse(
-                        {"detail": "Service temporarily unavailable, please retry."},
-                        status=503,
-                        headers={"Retry-After": "1"},
-                    )
-                return _forward(raw_request, ownership.owner)
+                    _wait_out_handover(ownership.domain, deadline)
+                    continue
+                return _forward(raw_request, ownership.owner, deadline)
+            return _unavailable()
 
         return wrapper
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError
 
 from . import registry
 from .client import BackendSync, SyncError
-from .consumer import bulk_upsert
+from .consumer import store
 from .ownership import current_ownership, this_backend
 
 logger = logging.getLogger(__name__)
@@ -35,5 +35,5 @@ def load_missing(aggregate_name: str, pk: int):
         return None
     # The event may land meanwhile: the row is here either way, never over a newer version.
     with contextlib.suppress(IntegrityError):
-        bulk_upsert(aggregate, rows)
+        store(aggregate, rows)
     return aggregate.model._default_manager.filter(pk=pk).first()

@@ -18,14 +18,22 @@ class Aggregate:
     domain: str
     model: type[models.Model]
     fields: tuple[str, ...]
+    # The field whose value picks the sync partition: events of one partition apply in order,
+    # so an aggregate that refers to another (a token to its user) shares that one's partition.
+    partition_by: str | None = None
+
+    def partition_key(self, instance: models.Model) -> str:
+        if self.partition_by is None:
+            return str(instance.pk)
+        return str(self._attribute(instance, self.partition_by))
 
     def payload(self, instance: models.Model) -> dict:
         return {name: _json_value(self._attribute(instance, name)) for name in self.fields}
 
-    def values(self, payload: dict) -> dict:
+    def values(self, payload: dict, *, only: tuple[str, ...] | None = None) -> dict:
         """Model attribute values from a payload (inverse of `payload`)."""
         values = {}
-        for name in self.fields:
+        for name in only if only is not None else self.fields:
             field = self.model._meta.get_field(name)
             values[field.attname] = field.to_python(payload.get(name))
         return values

@@ -1,29 +1,30 @@
-"""Publishes recorded changes to every subscriber's queue; at least once, never lost.
+"""Publishes recorded changes to every subscriber's queues; at least once, never lost.
 
-Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED (PostgreSQL), so several relays share the
-work without publishing a row twice; on SQLite the write transaction itself serialises them. A
-row is marked sent in the transaction that published it: if the broker is down the publish
-raises, the transaction rolls back and the rows wait for the next attempt.
+A batch of unsent rows becomes one message per subscriber and partition (see partitions.py),
+so a consumer applies many events in one transaction. Rows are marked sent only after their
+messages were published: if the broker is down the publish raises and the rows wait for the
+next attempt. On PostgreSQL rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so several
+relays share the work; on SQLite the batch is read without a transaction, because holding
+SQLite's single write lock while talking to the broker would stall every writer of the backend
+(one relay per SQLite backend; a row published twice is deduplicated by the consumers).
 """
 
 import logging
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from celery import current_app
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Min
+from django.db import connection, transaction
+from django.db.models import Max, Min
 from django.utils import timezone
 
-from . import registry
+from . import partitions, registry
 from .models import OutboxEvent
 
-APPLY_EVENT_TASK = "strangler.sync.apply_event"
+APPLY_EVENTS_TASK = "strangler.sync.apply_events"
 logger = logging.getLogger(__name__)
-
-
-def sync_queue(backend: str) -> str:
-    return f"sync.{backend}"
 
 
 def subscribers(aggregate_type: str) -> list[str]:
@@ -43,25 +44,35 @@ def message(event: OutboxEvent) -> dict:
     }
 
 
-def publish(event: OutboxEvent) -> None:
-    for backend in subscribers(event.aggregate_type):
-        current_app.send_task(
-            APPLY_EVENT_TASK, args=[message(event)], queue=sync_queue(backend), retry=False
-        )
+def publish(events: Iterable[OutboxEvent]) -> None:
+    """One message per subscriber queue, its events in creation order."""
+    batches: dict[str, list[dict]] = defaultdict(list)
+    for event in events:
+        partition = partitions.of(event.partition_key or event.aggregate_id)
+        for backend in subscribers(event.aggregate_type):
+            batches[partitions.queue(backend, partition)].append(message(event))
+    for queue, messages in batches.items():
+        current_app.send_task(APPLY_EVENTS_TASK, args=[messages], queue=queue, retry=False)
 
 
-def relay_batch(*, limit: int = 200) -> int:
+def _mark_sent(ids: list[int]) -> None:
+    OutboxEvent.objects.filter(pk__in=ids).update(sent_at=timezone.now())
+
+
+def relay_batch(*, limit: int = 500) -> int:
     """Publishes up to `limit` unsent events in creation order; returns how many."""
-    with transaction.atomic():
-        events = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(sent_at__isnull=True)
-            .order_by("id")[:limit]
-        )
-        for event in events:
-            publish(event)
-        if events:
-            OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).update(sent_at=timezone.now())
+    unsent = OutboxEvent.objects.filter(sent_at__isnull=True).order_by("id")
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            events = list(unsent.select_for_update(skip_locked=True)[:limit])
+            publish(events)
+            _mark_sent([e.pk for e in events])
+        return len(events)
+    events = list(unsent[:limit])
+    if events:
+        publish(events)
+        with transaction.atomic():
+            _mark_sent([e.pk for e in events])
     return len(events)
 
 
@@ -69,27 +80,31 @@ def relay_batch(*, limit: int = 200) -> int:
 class OutboxStatus:
     pending: int
     oldest_pending_age_seconds: float | None
-    last_event_by_domain: dict[str, str]
+    last_id: int
 
 
 def outbox_status() -> OutboxStatus:
     unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
     oldest = unsent.aggregate(oldest=Min("created_at"))["oldest"]
-    last_by_domain = {}
-    for domain in {a.domain for a in registry.all_aggregates()}:
-        names = [a.name for a in registry.in_domain(domain)]
-        last = (
-            OutboxEvent.objects.filter(aggregate_type__in=names)
-            .order_by("-id")
-            .values_list("event_id", flat=True)
-            .first()
-        )
-        if last:
-            last_by_domain[domain] = str(last)
     return OutboxStatus(
         pending=unsent.count(),
         oldest_pending_age_seconds=(
             round((timezone.now() - oldest).total_seconds(), 3) if oldest else None
         ),
-        last_event_by_domain=last_by_domain,
+        last_id=OutboxEvent.objects.aggregate(last=Max("id"))["last"] or 0,
     )
+
+
+def watermark(*, domain: str, after_id: int) -> dict[str, dict[str, int]]:
+    """The last version of every aggregate of `domain` changed by events after `after_id`:
+    what a copy must hold before it may take over the domain's writes."""
+    names = [a.name for a in registry.in_domain(domain)]
+    rows = (
+        OutboxEvent.objects.filter(aggregate_type__in=names, id__gt=after_id)
+        .values("aggregate_type", "aggregate_id")
+        .annotate(version=Max("version"))
+    )
+    result: dict[str, dict[str, int]] = {name: {} for name in names}
+    for row in rows:
+        result[row["aggregate_type"]][row["aggregate_id"]] = row["version"]
+    return result

@@ -1,20 +1,53 @@
+import logging
+
 from celery import shared_task
 from django.db import IntegrityError, OperationalError
 
-from .consumer import Event, apply_event
-from .relay import APPLY_EVENT_TASK
+from .consumer import Event, apply_events
+from .relay import APPLY_EVENTS_TASK
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    name=APPLY_EVENT_TASK,
+    name=APPLY_EVENTS_TASK,
+    bind=True,
     acks_late=True,
-    # IntegrityError: an event whose parent row is not here yet (a token of a user that only
-    # a backfill will copy). A few quick retries; after that, parity reports the row and a
-    # backfill copies it, so a stuck event never holds the queue up.
-    autoretry_for=(OperationalError, IntegrityError),
+    autoretry_for=(OperationalError,),
     retry_backoff=0.2,
     retry_backoff_max=5,
     max_retries=8,
 )
-def apply_event_task(message: dict) -> str:
-    return apply_event(Event.from_message(message))
+def apply_events_task(self, messages: list[dict]) -> dict[str, int]:
+    events = [Event.from_message(m) for m in messages]
+    try:
+        outcomes = apply_events(events)
+    except IntegrityError:
+        outcomes, orphans = _one_by_one(events, messages)
+    else:
+        orphans = []
+    if orphans:
+        if self.request.retries < self.max_retries:
+            raise self.retry(args=[orphans], countdown=min(5, 0.2 * 2**self.request.retries))
+        logger.error(
+            "sync events not applicable, their rows need a backfill: %s",
+            [(m["aggregate_type"], m["aggregate_id"], m["version"]) for m in orphans],
+        )
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _one_by_one(events: list[Event], messages: list[dict]) -> tuple[dict[str, str], list[dict]]:
+    """Applies each event on its own; returns the outcomes and the messages that failed."""
+    # An event whose parent row is not here yet (a token of a user only a backfill will
+    # copy) must not hold up the others: apply one by one, retry the ones that fail a few
+    # times; after that parity reports their rows and a backfill or repair copies them.
+    outcomes, orphans = {}, []
+    for event, message in zip(events, messages, strict=True):
+        try:
+            outcomes.update(apply_events([event]))
+        except IntegrityError:
+            orphans.append(message)
+    return outcomes, orphans

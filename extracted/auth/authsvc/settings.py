@@ -14,6 +14,7 @@ from strangler.service.config import (
     database_settings,
     filesystem_broker_options,
     jwt_settings,
+    password_hashers,
     rest_framework_settings,
 )
 from strangler.service.logging import json_logging
@@ -93,6 +94,7 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 AUTH_PASSWORD_VALIDATORS = []
+PASSWORD_HASHERS = password_hashers()
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -152,5 +154,5 @@ STRANGLER_BACKEND_URLS = {"monolith": MONOLITH_URL, "auth": AUTH_URL}
 STRANGLER_INITIAL_OWNERS = {"auth": "monolith"}
 STRANGLER_SYNC_SUBSCRIBERS = {"user": ["monolith"], "refresh_token": ["monolith"]}
 STRANGLER_USER_AGGREGATE = "user"
-STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=30.0)
+STRANGLER_HANDOVER_WAIT_SECONDS = env.float("STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0)
 STRANGLER_INTERNAL_TOKEN = env.str("STRANGLER_INTERNAL_TOKEN", default="")

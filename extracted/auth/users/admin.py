@@ -1,14 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
-from strangler.sync.ownership import current_ownership, this_backend
+from strangler.sync.admin import SyncedModelAdmin
 
-from . import services
 from .models import User
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(SyncedModelAdmin, DjangoUserAdmin):
     ordering = ["id"]
     list_display = ["id", "email", "name", "is_staff", "date_joined"]
     search_fields = ["email", "name"]
@@ -19,18 +20,23 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"fields": ["email", "name", "password1", "password2"]})]
 
-    def save_model(self, request, obj, form, change):
-        services.save_user(user=obj)
-
-    def _owns_users(self) -> bool:
-        # Until the flip the monolith owns users and this copy is read-only here.
-        return current_ownership(services.DOMAIN).owner == this_backend()
-
-    def has_add_permission(self, request) -> bool:
-        return self._owns_users() and super().has_add_permission(request)
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return self._owns_users() and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    def user_change_password(self, request, id, form_url=""):
+        """Django's password form; on a copy the new hash is saved by the owner."""
+        owner = self._owner()
+        if owner is None or request.method != "POST":
+            return super().user_change_password(request, id, form_url)
+        user = self.get_object(request, id)
+        if user is None or not self.has_change_permission(request, user):
+            return super().user_change_password(request, id, form_url)
+        form = self.change_password_form(user, request.POST)
+        if not form.is_valid():
+            return super().user_change_password(request, id, form_url)
+        form.save(commit=False)  # sets the new hash on `user` without saving it here
+        if self.forward_change(request, user, fields=["password"], owner=owner):
+            messages.success(request, "Password changed successfully.")
+        opts = self.opts
+        return HttpResponseRedirect(
+            reverse(
+                f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change", args=[user.pk]
+            )
+        )

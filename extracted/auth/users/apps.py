@@ -44,5 +44,6 @@ class UsersConfig(AppConfig):
                     "used_at",
                     "revoked_at",
                 ),
+                partition_by="user",
             )
         )

@@ -3,12 +3,14 @@ that a backfill keeps ids, password hashes and join dates, and users log in as b
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from strangler.sync.recorded import SyncedModel, SyncedQuerySet
 
-class UserManager(BaseUserManager):
+
+class UserManager(BaseUserManager.from_queryset(SyncedQuerySet)):
     def create_user(self, email: str, password: str | None = None, **fields):
         user = self.model(email=self.normalize_email(email), **fields)
         user.set_password(password)
@@ -20,7 +22,7 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(SyncedModel, AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(max_length=254, unique=True)
     name = models.CharField(max_length=150)
     is_staff = models.BooleanField(default=False)
@@ -42,8 +44,40 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._stored_password = user.__dict__.get("password")
+        return user
 
-class RefreshToken(models.Model):
+    def check_password(self, raw_password) -> bool:
+        # A match may re-hash the password with current parameters: same password, so the
+        # user's logins stay valid (see save).
+        self._rehashing = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing = False
+
+    def save(self, *args, **kwargs):
+        """Saves and records the user; a new password (from any path: the API, the admin's
+        password form, `changepassword`) revokes every refresh token the user holds."""
+        password_changed = (
+            not self._state.adding
+            and not getattr(self, "_rehashing", False)
+            and self.password != getattr(self, "_stored_password", self.password)
+        )
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            if password_changed:
+                now = timezone.now()
+                for token in self.refresh_tokens.filter(revoked_at__isnull=True):
+                    token.revoked_at = now
+                    token.save(update_fields=["revoked_at"])
+        self._stored_password = self.password
+
+
+class RefreshToken(SyncedModel):
     """An opaque, single-use refresh token; only its hash is stored.
 
     Tokens issued from one login share a family, so that reuse of a spent token (a sign it
@@ -57,6 +91,8 @@ class RefreshToken(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SyncedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"refresh token {self.pk} of user {self.user_id}"

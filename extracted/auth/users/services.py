@@ -15,12 +15,12 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from strangler.service.throttle import check_failures, clear_failures, record_failure
 from strangler.service.tokens import issue_access_token
-from strangler.sync.outbox import record_change
-from strangler.sync.ownership import require_ownership
+from strangler.sync.ownership import check_ownership, require_ownership
 
 from .models import RefreshToken, User
 from .selectors import email_taken, user_by_email
@@ -29,6 +29,8 @@ DOMAIN = "auth"
 LOGIN_SCOPE = "login"
 LOGIN_FAILURE_LIMIT = 10
 LOGIN_WINDOW = timedelta(minutes=5)
+# A login's refresh tokens rotate for at most this long; then the user logs in again.
+REFRESH_FAMILY_LIFETIME = timedelta(days=30)
 # Compared against when the email is unknown, so a miss costs as much as a wrong password.
 _DUMMY_PASSWORD_HASH = make_password("not-a-real-password")
 
@@ -52,27 +54,25 @@ class TokenPair:
     expires_in: int
 
 
-@transaction.atomic
 def register_user(*, email: str, password: str, name: str) -> User:
+    # Hashing takes a third of a second of CPU: done before the transaction, so it never holds
+    # the database's write lock (SQLite has one) while other writers wait.
+    check_ownership(DOMAIN)
+    return _create_user(email=email, password_hash=make_password(password), name=name)
+
+
+@transaction.atomic
+def _create_user(*, email: str, password_hash: str, name: str) -> User:
     require_ownership(DOMAIN)
     if email_taken(email=email):
         raise EmailTaken
+    user = User(email=User.objects.normalize_email(email), name=name, password=password_hash)
     try:
         with transaction.atomic():
-            user = User.objects.create_user(email=email, password=password, name=name)
+            user.save()
     except IntegrityError as exc:
         # Two registrations of one email raced past the check: the unique index decides.
         raise EmailTaken from exc
-    record_change(user)
-    return user
-
-
-@transaction.atomic
-def save_user(*, user: User) -> User:
-    """Any other change of a user (the admin's): owned, saved and recorded together."""
-    require_ownership(DOMAIN)
-    user.save()
-    record_change(user)
     return user
 
 
@@ -80,15 +80,15 @@ def _hash(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
 
 
-def _issue_pair(*, user: User, family: uuid.UUID) -> TokenPair:
+def _issue_pair(*, user: User, family: uuid.UUID, family_started=None) -> TokenPair:
+    now = timezone.now()
     refresh = secrets.token_urlsafe(48)
-    token = RefreshToken.objects.create(
-        user=user,
-        token_hash=_hash(refresh),
-        family=family,
-        expires_at=timezone.now() + timedelta(seconds=settings.JWT_REFRESH_TTL_SECONDS),
-    )
-    record_change(token)
+    expires_at = now + timedelta(seconds=settings.JWT_REFRESH_TTL_SECONDS)
+    if family_started is not None:
+        expires_at = min(expires_at, family_started + REFRESH_FAMILY_LIFETIME)
+    RefreshToken(
+        user=user, token_hash=_hash(refresh), family=family, created_at=now, expires_at=expires_at
+    ).save()
     access = issue_access_token(user_id=user.pk, email=user.email, is_staff=user.is_staff)
     return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
 
@@ -107,21 +107,19 @@ def obtain_token_pair(*, email: str, password: str) -> TokenPair:
     return pair
 
 
-@transaction.atomic
 def _login(*, email: str, password: str) -> TokenPair:
-    require_ownership(DOMAIN)
+    # The password is checked outside the write transaction (see register_user); a re-hash it
+    # makes is a change of the user like any other, recorded for the copies by the model.
+    check_ownership(DOMAIN)
     user = user_by_email(email=email)
     if user is None or not user.is_active:
         check_password(password, _DUMMY_PASSWORD_HASH)
         raise InvalidCredentials
-    stored_hash = user.password
     if not user.check_password(password):
         raise InvalidCredentials
-    if user.password != stored_hash:
-        # Django re-hashed a password stored with older parameters (a user copied from an older
-        # monolith): the new hash is a change of the user like any other, the copies follow it.
-        record_change(user)
-    return _issue_pair(user=user, family=uuid.uuid4())
+    with transaction.atomic():
+        require_ownership(DOMAIN)
+        return _issue_pair(user=user, family=uuid.uuid4())
 
 
 def rotate_refresh_token(*, refresh_token: str) -> TokenPair:
@@ -142,11 +140,12 @@ def rotate_refresh_token(*, refresh_token: str) -> TokenPair:
                 raise InvalidRefreshToken
             token.used_at = now
             token.save(update_fields=["used_at"])
-            record_change(token)
-            return _issue_pair(user=token.user, family=token.family)
+            started = RefreshToken.objects.filter(family=token.family).aggregate(
+                started=Min("created_at")
+            )["started"]
+            return _issue_pair(user=token.user, family=token.family, family_started=started)
         for member in RefreshToken.objects.filter(family=token.family, revoked_at__isnull=True):
             member.revoked_at = now
             member.save(update_fields=["revoked_at"])
-            record_change(member)
     # Raised after the revocation committed: a replayed token must not roll it back.
     raise InvalidRefreshToken

@@ -12,13 +12,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="drain what is there and exit")
-        parser.add_argument("--interval", type=float, default=0.1, help="idle poll, seconds")
-        parser.add_argument("--batch", type=int, default=200)
+        parser.add_argument("--interval", type=float, default=0.05, help="idle poll, seconds")
+        parser.add_argument("--batch", type=int, default=500)
 
     def handle(self, *args, once: bool, interval: float, batch: int, **options):
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
         broker_down_since = None
+        relayed, reported_at = 0, time.monotonic()
         while not stopping:
             try:
                 sent = relay_batch(limit=batch)
@@ -32,9 +33,13 @@ class Command(BaseCommand):
             if broker_down_since is not None:
                 self.stdout.write("broker reachable again, draining the outbox")
                 broker_down_since = None
+            relayed += sent
+            if relayed and (once or time.monotonic() - reported_at >= 10):
+                self.stdout.write(f"relayed {relayed} events")
+                relayed, reported_at = 0, time.monotonic()
             if sent:
-                self.stdout.write(f"relayed {sent} events")
-            elif once:
+                continue
+            if once:
                 return
             else:
                 time.sleep(interval)

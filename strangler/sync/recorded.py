@@ -1,0 +1,76 @@
+"""Synced models record their own changes: whatever path saves one (an API view, the admin's
+password form, `createsuperuser`, `changepassword`, a rehash on login, a seed script), the save
+checks that this backend owns the domain and writes the outbox event in the same transaction.
+
+Bulk writes that skip `save()` (QuerySet.update, bulk_create, bulk_update, delete) are refused
+outright on synced models, except when applying another backend's events: none can slip past.
+"""
+
+from django.db import models, router, transaction
+
+from . import registry
+from .outbox import is_applying_event, record_change
+from .ownership import require_ownership
+
+
+class UnrecordedWrite(RuntimeError):
+    """A bulk write of a synced model: it would change rows without telling the copies."""
+
+
+def _refuse(model: type[models.Model], operation: str) -> None:
+    if not is_applying_event():
+        raise UnrecordedWrite(
+            f"{model._meta.label}.objects.{operation}() would skip the sync outbox; "
+            "save() or delete() each instance instead"
+        )
+
+
+class SyncedQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        _refuse(self.model, "update")
+        return super().update(**kwargs)
+
+    def bulk_create(self, *args, **kwargs):
+        _refuse(self.model, "bulk_create")
+        return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args, **kwargs):
+        _refuse(self.model, "bulk_update")
+        return super().bulk_update(*args, **kwargs)
+
+    def delete(self):
+        _refuse(self.model, "delete")
+        return super().delete()
+
+
+class SyncedModel(models.Model):
+    """Base of a model registered as a synced aggregate (strangler.sync.registry)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._recorded(kwargs.get("update_fields")):
+            return super().save(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            require_ownership(registry.for_model(type(self)).domain)
+            super().save(*args, **kwargs)
+            record_change(self)
+
+    def delete(self, *args, **kwargs):
+        if not self._recorded(None):
+            return super().delete(*args, **kwargs)
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            require_ownership(registry.for_model(type(self)).domain)
+            record_change(self, deleted=True)
+            return super().delete(*args, **kwargs)
+
+    def _recorded(self, update_fields) -> bool:
+        if is_applying_event():
+            return False
+        if update_fields is None:
+            return True
+        # A save of fields nobody copies (last_login) stays local: nothing to tell the copies.
+        return bool(set(update_fields) & set(registry.for_model(type(self)).fields))
