@@ -61,7 +61,8 @@ def _advance_versions(aggregate: registry.Aggregate, versions: dict[str, int]) -
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (aggregate_type, aggregate_id, version) VALUES {values} "
-                "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version "
+                "ON CONFLICT (aggregate_type, aggregate_id) "
+                "DO UPDATE SET version = excluded.version "
                 f"WHERE {table}.version < excluded.version RETURNING aggregate_id",
                 params,
             )
