@@ -7,12 +7,17 @@ target's id sequences are moved past the copied ids.
 
 import json
 import os
+import queue
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .client import BackendSync
+
+# Rows per store call: a call's body stays under the backends' request size limit (1 MiB).
+STORE_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,32 @@ def _save_checkpoint(path: Path, checkpoint: dict[str, int]) -> None:
     os.replace(temporary, path)
 
 
+def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> Iterator[list[dict]]:
+    """Pages of rows read ahead in a thread: the source reads the next page while the target
+    stores this one."""
+    pages: queue.Queue = queue.Queue(maxsize=2)
+
+    def read() -> None:
+        try:
+            cursor = after
+            while True:
+                page = source.rows(aggregate, after=cursor, limit=batch)
+                if page["rows"]:
+                    pages.put(page["rows"])
+                    cursor = page["rows"][-1]["id"]
+                if page["next_after"] is None:
+                    break
+            pages.put(None)
+        except Exception as error:  # handed to the reader below, raised there
+            pages.put(error)
+
+    threading.Thread(target=read, daemon=True).start()
+    while (page := pages.get()) is not None:
+        if isinstance(page, Exception):
+            raise page
+        yield page
+
+
 def backfill(
     *,
     domain: str,
@@ -42,7 +73,7 @@ def backfill(
     source: BackendSync,
     target: BackendSync,
     checkpoint_file: Path,
-    batch: int = 1000,
+    batch: int = 5000,
     id_gap: int = 0,
     on_progress: Callable[[str, int, int], None] = lambda aggregate, copied, total: None,
 ) -> BackfillResult:
@@ -51,19 +82,14 @@ def backfill(
     copied: dict[str, int] = {}
     for aggregate in aggregates:
         total = source_status[aggregate]["count"]
-        after = checkpoint.get(aggregate, 0)
         done = 0
-        while True:
-            page = source.rows(aggregate, after=after, limit=batch)
-            if page["rows"]:
-                target.upsert(aggregate, page["rows"])
-                done += len(page["rows"])
-                after = page["rows"][-1]["id"]
-                checkpoint[aggregate] = after
-                _save_checkpoint(checkpoint_file, checkpoint)
-                on_progress(aggregate, done, total)
-            if page["next_after"] is None:
-                break
+        for rows in _pages(source, aggregate, after=checkpoint.get(aggregate, 0), batch=batch):
+            for start in range(0, len(rows), STORE_ROWS):
+                target.upsert(aggregate, rows[start : start + STORE_ROWS])
+            done += len(rows)
+            checkpoint[aggregate] = rows[-1]["id"]
+            _save_checkpoint(checkpoint_file, checkpoint)
+            on_progress(aggregate, done, total)
         copied[aggregate] = done
     floors = {name: source_status[name]["max_id"] for name in aggregates}
     moved = target.move_sequences(domain, floor=floors, gap=id_gap)["moved"]

@@ -109,3 +109,37 @@ def sync_lag(plan) -> list[dict]:
             }
         )
     return rows
+
+
+def ownership_report(plan, step) -> list[dict]:
+    """Per synced domain: the owner the step names, what each backend records, and a verdict
+    an operator can act on (a handover a crash left half done, backends that disagree)."""
+    views: dict[str, dict[str, tuple[str, str] | None]] = {}
+    for name, backend in plan.backends.items():
+        try:
+            recorded = BackendSync(name, backend.url, timeout=3.0).status()["ownership"]
+        except SyncError:
+            recorded = None
+        for domain, ownership in (recorded or {}).items():
+            views.setdefault(domain, {})[name] = (ownership["owner"], ownership["state"])
+        if recorded is None:
+            for domain in views:
+                views[domain].setdefault(name, None)
+    report = []
+    for domain, seen in sorted(views.items()):
+        expected = step.owners.get(domain, plan.origin) if step else plan.origin
+        known = {name: view for name, view in seen.items() if view is not None}
+        if any(state == "handover" for _, state in known.values()):
+            verdict = (
+                "HANDOVER in progress, or interrupted: `strangle apply` of the target step or "
+                "`strangle rollback` completes it"
+            )
+        elif all(owner == expected for owner, _ in known.values()):
+            verdict = "ok"
+        else:
+            verdict = (
+                f"DISAGREES with the step (owner {expected}): the next `strangle apply` or "
+                "`rollback` settles it on the step's owner"
+            )
+        report.append({"domain": domain, "expected": expected, "seen": seen, "verdict": verdict})
+    return report

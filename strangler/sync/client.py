@@ -56,6 +56,18 @@ class BackendSync:
             "GET", f"aggregates/{aggregate}/rows", params={"after": after, "limit": limit}
         )
 
+    def rows_by_id(self, aggregate: str, ids: list[int]) -> list[dict]:
+        return self._call(
+            "GET",
+            f"aggregates/{aggregate}/rows",
+            params={"ids": ",".join(map(str, ids)), "limit": max(1, len(ids))},
+        )["rows"]
+
+    def repair(self, aggregate: str, *, rows: list[dict], delete: list[int]) -> dict:
+        return self._call(
+            "POST", f"aggregates/{aggregate}/repair", json={"rows": rows, "delete": delete}
+        )
+
     def upsert(self, aggregate: str, rows: list[dict]) -> int:
         return self._call("POST", f"aggregates/{aggregate}/rows", json={"rows": rows})["upserted"]
 

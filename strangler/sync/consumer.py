@@ -99,6 +99,35 @@ def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
     return moved
 
 
+@transaction.atomic
+def overwrite(aggregate: registry.Aggregate, *, rows: list[dict], delete: list[int]) -> None:
+    """A repair: this copy takes the owner's rows and versions as they are, even where it
+    holds a higher version (a copy that went wrong), and drops the ids the owner has not."""
+    manager = aggregate.model._default_manager
+    table = AggregateVersion._meta.db_table
+    with applying_event():
+        if delete:
+            manager.filter(pk__in=delete).delete()
+            AggregateVersion.objects.filter(
+                aggregate_type=aggregate.name, aggregate_id__in=[str(i) for i in delete]
+            ).delete()
+        if rows:
+            manager.bulk_create(
+                [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in rows],
+                update_conflicts=True,
+                unique_fields=[aggregate.model._meta.pk.name],
+                update_fields=list(aggregate.fields),
+            )
+            with connection.cursor() as cursor:
+                for r in rows:
+                    cursor.execute(
+                        f"INSERT INTO {table} (aggregate_type, aggregate_id, version) "
+                        "VALUES (%s, %s, %s) ON CONFLICT (aggregate_type, aggregate_id) "
+                        "DO UPDATE SET version = excluded.version",
+                        [aggregate.name, str(r["id"]), int(r["version"])],
+                    )
+
+
 def _in_dependency_order(events: Iterable[Event]) -> dict[str, list[Event]]:
     """Events grouped by aggregate, in registration order, so parents are stored first."""
     grouped: dict[str, list[Event]] = {a.name: [] for a in registry.all_aggregates()}

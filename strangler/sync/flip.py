@@ -24,9 +24,12 @@ If anything fails before step 5, both backends go back to the old owner and the 
 """
 
 import contextlib
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from django.conf import settings
 
@@ -107,15 +110,17 @@ def resolve_interrupted(move: DomainMove, log=lambda message: None) -> bool:
     already taken the domain over (the move is then finished, not repeated)."""
     domain, old, new = move.domain, move.old, move.new
     new_view, old_view = domain_ownership(new, domain), domain_ownership(old, domain)
-    if new_view == (new.name, ACTIVE):
+    if new_view == (new.name, ACTIVE) and old_view in ((new.name, ACTIVE), (old.name, HANDOVER)):
         if old_view != (new.name, ACTIVE):
             old.set_ownership(domain, owner=new.name, state=ACTIVE)
             log(f"{domain}: finished an interrupted handover: {new.name} owns the writes")
         return True
     if new_view != (old.name, ACTIVE) or old_view != (old.name, ACTIVE):
+        # A handover cut short, or an owner that was left behind by a forced rollback and
+        # came back: the recorded step's owner keeps the writes.
         for backend in (old, new):
             backend.set_ownership(domain, owner=old.name, state=ACTIVE)
-        log(f"{domain}: undid an interrupted handover: {old.name} owns the writes again")
+        log(f"{domain}: settled an interrupted or forced handover: {old.name} owns the writes")
     return False
 
 
@@ -167,6 +172,10 @@ class OwnershipHandover:
         self._positions: dict[str, int] = {}
         self._finished: set[str] = set()
         self.pauses: list[float] = []
+        # `strangle rollback --force`: a move whose old owner is down goes ahead without it.
+        self.forced = False
+        self.journal_dir: Path | None = None
+        self._abandoned: dict[str, dict] = {}
 
     @staticmethod
     def moves(plan, current, target) -> list[DomainMove]:
@@ -187,6 +196,15 @@ class OwnershipHandover:
 
     def before_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):
+            if not _reachable(move.old):
+                if not self.forced:
+                    raise SyncError(
+                        f"{move.old.name}, the current owner of {move.domain}, is unreachable "
+                        f"at {move.old.base_url}; `strangle rollback --force` moves the writes "
+                        "without it and names what may be lost"
+                    )
+                self._abandoned[move.domain] = abandon(move, log=self.log)
+                continue
             if resolve_interrupted(move, log=self.log):
                 self._finished.add(move.domain)
                 continue
@@ -214,6 +232,9 @@ class OwnershipHandover:
         for move in self.moves(plan, current, target):
             if move.domain in self._finished:
                 continue
+            if move.domain in self._abandoned:
+                self._take_over_from_lost_owner(move, self._abandoned[move.domain])
+                continue
             self.pauses.append(
                 hand_over(
                     move,
@@ -223,3 +244,61 @@ class OwnershipHandover:
                     log=self.log,
                 )
             )
+
+    def _take_over_from_lost_owner(self, move: DomainMove, record: dict) -> None:
+        # The lost owner's newest ids are unknown: leave a wide gap above every id seen here.
+        floors = {
+            name: info["max_id"]
+            for name, info in move.new.status()["aggregates"].items()
+            if info["domain"] == move.domain
+        }
+        move.new.move_sequences(move.domain, floor=floors, gap=self.id_gap * FORCED_GAP_FACTOR)
+        move.new.set_ownership(move.domain, owner=move.new.name, state=ACTIVE)
+        record["taken_over_at"] = datetime.now(UTC).isoformat()
+        path = _write_journal(self.journal_dir, record)
+        self.log(
+            f"{move.domain}: {move.new.name} owns the writes without {move.old.name}; "
+            f"recorded in {path}"
+        )
+
+
+FORCED_GAP_FACTOR = 100
+
+
+def _reachable(backend: BackendSync) -> bool:
+    try:
+        BackendSync(backend.name, backend.base_url, timeout=3.0).status()
+    except SyncError:
+        return False
+    return True
+
+
+def abandon(move: DomainMove, log=lambda message: None) -> dict:
+    """What a forced move without the old owner can lose: every write the old owner accepted
+    after the last of its events the new owner applied, and did not publish before it went
+    down. Named by that instant; the old owner's unsent outbox rows are those writes."""
+    status = move.new.status()
+    last = status.get("last_applied_from", {}).get(move.old.name)
+    record = {
+        "domain": move.domain,
+        "lost_owner": move.old.name,
+        "new_owner": move.new.name,
+        "forced_at": datetime.now(UTC).isoformat(),
+        "last_event_applied_from_lost_owner": last,
+        "may_be_lost": (
+            f"writes of {move.domain} that {move.old.name} accepted after "
+            f"{last or 'the flip'} and had not published: its outbox rows with sent_at empty "
+            f"(SELECT * FROM strangler_outboxevent WHERE sent_at IS NULL on {move.old.name})"
+        ),
+    }
+    log(f"{move.domain}: {move.old.name} is unreachable; FORCED: {record['may_be_lost']}")
+    return record
+
+
+def _write_journal(directory: Path | None, record: dict) -> Path:
+    directory = directory or Path(getattr(settings, "VAR_DIR", ".")) / "strangler"
+    directory.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = directory / f"forced-{record['domain']}-{stamp}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path

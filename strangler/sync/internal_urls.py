@@ -7,6 +7,7 @@ urlpatterns = [
     path("internal/sync/events/<uuid:event_id>", internal_views.event),
     path("internal/sync/aggregates/<slug:name>/rows", internal_views.rows),
     path("internal/sync/aggregates/<slug:name>/changes", internal_views.changes),
+    path("internal/sync/aggregates/<slug:name>/repair", internal_views.repair),
     path("internal/sync/aggregates/<slug:name>/checksums", internal_views.aggregate_checksums),
     path("internal/sync/aggregates/<slug:name>/hashes", internal_views.aggregate_hashes),
     path("internal/sync/domains/<slug:domain>/sequences", internal_views.sequences),

@@ -10,14 +10,14 @@ import json
 
 from django.conf import settings
 from django.db import IntegrityError
-from django.db.models import CharField, OuterRef, Subquery
+from django.db.models import CharField, Max, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from . import checksums, registry
-from .consumer import store
+from .consumer import overwrite, store
 from .models import AggregateVersion, InboxEvent
 from .ownership import NotOwner, current_ownership, set_ownership
 from .relay import outbox_status, watermark
@@ -89,6 +89,12 @@ def status(request):
                 domain: vars(current_ownership(domain))
                 for domain in sorted({a.domain for a in registry.all_aggregates()})
             },
+            "last_applied_from": {
+                source: last.isoformat()
+                for source, last in InboxEvent.objects.values("source")
+                .annotate(last=Max("applied_at"))
+                .values_list("source", "last")
+            },
         }
     )
 
@@ -101,34 +107,43 @@ def event(request, event_id):
     return JsonResponse({"event_id": str(event_id), "outcome": outcome})
 
 
+def _ids_param(request: HttpRequest) -> list[int] | None:
+    if "ids" not in request.GET:
+        return None
+    ids = [int(part) for part in request.GET["ids"].split(",") if part]
+    if len(ids) > MAX_ROWS:
+        raise ValueError(f"at most {MAX_ROWS} ids per call")
+    return ids
+
+
+def _read_rows(aggregate: registry.Aggregate, *, after: int, limit: int, ids) -> list[dict]:
+    """Rows with their versions, read in one statement: one snapshot, so a row is never paired
+    with the version of a later (or earlier) change."""
+    meta = aggregate.model._meta
+    version = AggregateVersion.objects.filter(
+        aggregate_type=aggregate.name, aggregate_id=Cast(OuterRef("pk"), CharField())
+    ).values("version")[:1]
+    rows = aggregate.model._default_manager.annotate(sync_version=Subquery(version))
+    rows = rows.filter(pk__in=ids) if ids is not None else rows.filter(pk__gt=after)
+    values = rows.order_by("pk").values_list(
+        "pk", "sync_version", *(meta.get_field(name).attname for name in aggregate.fields)
+    )[:limit]
+    return [
+        {"id": pk, "version": version or 0, "payload": aggregate.payload_from_values(fields)}
+        for pk, version, *fields in values
+    ]
+
+
 @internal(["GET", "POST"])
 def rows(request, name: str):
     aggregate = registry.by_name(name)
     if request.method == "GET":
-        after = _int_param(request, "after", 0)
         limit = _int_param(request, "limit", 1000, high=MAX_ROWS)
-        # Data and versions in one statement: one snapshot, so a row is never paired with the
-        # version of a later (or earlier) change.
-        version = AggregateVersion.objects.filter(
-            aggregate_type=name, aggregate_id=Cast(OuterRef("pk"), CharField())
-        ).values("version")[:1]
-        instances = list(
-            aggregate.model._default_manager.filter(pk__gt=after)
-            .annotate(sync_version=Subquery(version))
-            .order_by("pk")[:limit]
+        found = _read_rows(
+            aggregate, after=_int_param(request, "after", 0), limit=limit, ids=_ids_param(request)
         )
         return JsonResponse(
-            {
-                "rows": [
-                    {
-                        "id": i.pk,
-                        "version": i.sync_version or 0,
-                        "payload": aggregate.payload(i),
-                    }
-                    for i in instances
-                ],
-                "next_after": instances[-1].pk if len(instances) == limit else None,
-            }
+            {"rows": found, "next_after": found[-1]["id"] if len(found) == limit else None}
         )
     incoming = _json_body(request)["rows"]
     if len(incoming) > MAX_ROWS:
@@ -138,6 +153,22 @@ def rows(request, name: str):
     except IntegrityError as exc:
         return _error(f"Rows conflict with existing data: {exc}", 409)
     return JsonResponse({"upserted": upserted})
+
+
+@internal(["POST"])
+def repair(request, name: str):
+    """Makes this copy's rows exactly the owner's: `rows` are written whatever version this
+    backend holds (with the owner's version), `delete` ids are removed."""
+    aggregate = registry.by_name(name)
+    body = _json_body(request)
+    incoming, delete = body.get("rows", []), [int(i) for i in body.get("delete", [])]
+    if len(incoming) + len(delete) > MAX_ROWS:
+        raise ValueError(f"at most {MAX_ROWS} rows per call")
+    try:
+        overwrite(aggregate, rows=incoming, delete=delete)
+    except IntegrityError as exc:
+        return _error(f"Rows conflict with existing data: {exc}", 409)
+    return JsonResponse({"rewritten": len(incoming), "deleted": len(delete)})
 
 
 @internal(["GET"])

@@ -43,6 +43,7 @@ class InboxEvent(models.Model):
 
     class Meta:
         app_label = "strangler"
+        indexes = [models.Index(fields=["source", "applied_at"], name="inbox_by_source")]
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.outcome}"

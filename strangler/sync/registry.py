@@ -30,6 +30,10 @@ class Aggregate:
     def payload(self, instance: models.Model) -> dict:
         return {name: _json_value(self._attribute(instance, name)) for name in self.fields}
 
+    def payload_from_values(self, values) -> dict:
+        """The payload of a row read as values of `fields`' attributes, in that order."""
+        return {name: _json_value(value) for name, value in zip(self.fields, values, strict=True)}
+
     def values(self, payload: dict, *, only: tuple[str, ...] | None = None) -> dict:
         """Model attribute values from a payload (inverse of `payload`)."""
         values = {}

@@ -31,6 +31,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from strangler.sync import partitions
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "psql"})
 LOG_DIR = REPO_ROOT / "var" / "live"
@@ -132,7 +134,7 @@ class LiveBackend:
         # A fixed port lets two backends be told each other's URL before either starts.
         self._fixed_port = port
         self._companions: list[subprocess.Popen[bytes]] = []
-        self._consumer: subprocess.Popen[bytes] | None = None
+        self._consumers: list[subprocess.Popen[bytes]] = []
         self.products = products
         self.workers = workers
         self._requested_database_url = database_url
@@ -314,31 +316,34 @@ class LiveBackend:
         )
 
     def stop_sync_consumer(self) -> None:
-        """Stops the consumer of this backend's sync queue (its messages wait in the broker)."""
-        consumer, self._consumer = self._consumer, None
-        if consumer is not None:
+        """Stops the consumers of this backend's sync queues (their messages wait in the broker)."""
+        consumers, self._consumers = self._consumers, []
+        for consumer in consumers:
             self._companions.remove(consumer)
             self._stop_group(consumer)
 
     def start_sync_consumer(self) -> None:
-        self._consumer = self._spawn(
-            [
-                _venv_bin("celery"),
-                "-A",
-                self.project.celery_app,
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "1",  # events apply in the order the relay published them
-                "--queues",
-                f"sync.{self.project.name}",
-                "--hostname",
-                f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
-            ],
-            cwd=REPO_ROOT / self.project.directory,
-        )
-        self._companions.append(self._consumer)
+        """One consumer per sync partition, as the supervisor programs <name>-sync run them."""
+        for queue in partitions.queues(self.project.name):
+            consumer = self._spawn(
+                [
+                    _venv_bin("celery"),
+                    "-A",
+                    self.project.celery_app,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--pool",
+                    "solo",  # events of one partition apply in the order they were published
+                    "--queues",
+                    queue,
+                    "--hostname",
+                    f"{self.name}-{uuid.uuid4().hex[:6]}@%h",
+                ],
+                cwd=REPO_ROOT / self.project.directory,
+            )
+            self._consumers.append(consumer)
+            self._companions.append(consumer)
 
     def _spawn(self, command: list[str], *, cwd: Path) -> subprocess.Popen[bytes]:
         with self.log_path.open("ab") as log:

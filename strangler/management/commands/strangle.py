@@ -27,9 +27,17 @@ from strangler.proxy.accesslog import read_recent, summarise
 from strangler.proxy.control import Controller, FlipHook
 from strangler.proxy.site import Site
 from strangler.proxy.verify import run_contract_suite
-from strangler.sync.cli import describe_parity, domain_pair, run_backfill, run_parity, sync_lag
+from strangler.sync.cli import (
+    describe_parity,
+    domain_pair,
+    ownership_report,
+    run_backfill,
+    run_parity,
+    sync_lag,
+)
 from strangler.sync.client import SyncError
 from strangler.sync.internal_views import MAX_ROWS
+from strangler.sync.parity import repair as repair_copy
 
 GOLDEN_DIR = Path("tests") / "migration" / "golden"
 
@@ -48,7 +56,13 @@ class Command(BaseCommand):
         apply.add_argument(
             "--dry-run", action="store_true", help="print the config, change nothing"
         )
-        sub.add_parser("rollback", help="back to the step before the last apply")
+        rollback = sub.add_parser("rollback", help="back to the step before the last apply")
+        rollback.add_argument(
+            "--force",
+            action="store_true",
+            help="even when the domain's current owner is down: names and records the writes "
+            "since the flip that may be lost",
+        )
         sub.add_parser("routes", help="the monolith's endpoints against the plan")
         verify = sub.add_parser("verify", help="run the contract suite through the proxy")
         verify.add_argument("--base-url", help="default: the proxy's public URL")
@@ -71,12 +85,18 @@ class Command(BaseCommand):
             "backfill", help="copy DOMAIN's rows from its owner to the backend it moves to"
         )
         backfill.add_argument("domain")
-        backfill.add_argument("--batch", type=int, default=1000, help="rows per call")
+        backfill.add_argument("--batch", type=int, default=5000, help="rows per call")
         backfill.add_argument(
             "--id-gap", type=int, default=1000, help="ids kept free above the copied ones"
         )
         parity = sub.add_parser("parity", help="compare DOMAIN's rows on its two backends")
         parity.add_argument("domain")
+        parity.add_argument(
+            "--repair",
+            action="store_true",
+            help="rewrite the copy's differing rows from the owner and report what changed",
+        )
+        parity.add_argument("--json", action="store_true", dest="as_json", help="one JSON object")
 
     def handle(self, *args, subcommand: str, **options) -> None:
         # httpx logs every request at INFO; the command's own output says what matters.
@@ -132,6 +152,12 @@ class Command(BaseCommand):
             self.stdout.write(f"  {result.backend:<10} {result.url:<36} {word} ({result.detail})")
         owners = ", ".join(f"{domain}={owner}" for domain, owner in step.owners.items())
         self.stdout.write(f"Write owners: {owners}")
+        for row in ownership_report(plan, step):
+            seen = ", ".join(
+                f"{name} says {view[0]} ({view[1]})" if view else f"{name} unreachable"
+                for name, view in row["seen"].items()
+            )
+            self.stdout.write(f"  {row['domain']}: {seen}: {row['verdict']}")
         self.stdout.write("Sync lag (unsent outbox events per backend):")
         for lag in sync_lag(plan):
             if lag["error"]:
@@ -190,14 +216,64 @@ class Command(BaseCommand):
             next_id = result.sequences.get(aggregate, 0) + 1
             self.stdout.write(f"  {aggregate}: {copied} rows copied; new ids start at {next_id}")
 
-    def _parity(self, controller: Controller, *, domain: str, **_) -> None:
+    def _parity(
+        self, controller: Controller, *, domain: str, repair: bool, as_json: bool, **_
+    ) -> None:
         pair = self._domain_pair(controller, domain)
         results = run_parity(pair)
-        for line in describe_parity(pair, results):
-            self.stdout.write(line)
-        if not all(result.clean for result in results):
+        repairs = []
+        if repair and not all(result.clean for result in results):
+            repairs = [
+                repair_copy(result, owner=pair.owner, copy=pair.copy)
+                for result in results
+                if not result.clean
+            ]
+            results = run_parity(pair)
+        clean = all(result.clean for result in results)
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "domain": domain,
+                        "owner": pair.owner.name,
+                        "copy": pair.copy.name,
+                        "clean": clean,
+                        "aggregates": [
+                            {
+                                "aggregate": r.aggregate,
+                                "owner_rows": r.left_count,
+                                "copy_rows": r.right_count,
+                                "only_owner": r.only_left,
+                                "only_copy": r.only_right,
+                                "different": r.different,
+                            }
+                            for r in results
+                        ],
+                        "repaired": [
+                            {
+                                "aggregate": r.aggregate,
+                                "rewritten": r.rewritten,
+                                "deleted": r.deleted,
+                            }
+                            for r in repairs
+                        ],
+                    }
+                )
+            )
+        else:
+            for fixed in repairs:
+                self.stdout.write(
+                    f"repaired {fixed.aggregate} on {pair.copy.name}: rewrote "
+                    f"{len(fixed.rewritten)} rows from {pair.owner.name} "
+                    f"({_some_ids(fixed.rewritten)}), deleted {len(fixed.deleted)} "
+                    f"({_some_ids(fixed.deleted)})"
+                )
+            for line in describe_parity(pair, results):
+                self.stdout.write(line)
+        if not clean:
             raise CommandError(f"parity of {domain}: {pair.owner.name} and {pair.copy.name} differ")
-        self.stdout.write(f"parity of {domain}: clean")
+        if not as_json:
+            self.stdout.write(f"parity of {domain}: clean")
 
     def _table(self, headers: list[str], rows: list[list[str]], right: Sequence[int] = ()) -> None:
         widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
@@ -234,7 +310,12 @@ class Command(BaseCommand):
         outcome = controller.apply(step)
         self.stdout.write(outcome.describe())
 
-    def _rollback(self, controller: Controller, **_) -> None:
+    def _rollback(self, controller: Controller, *, force: bool, **_) -> None:
+        if force:
+            for hook in controller.hooks:
+                if hasattr(hook, "forced"):
+                    hook.forced = True
+                    hook.journal_dir = controller.site.state_dir
         outcome = controller.rollback()
         self.stdout.write(f"rolled back: {outcome.describe()}")
 
@@ -341,6 +422,13 @@ class Command(BaseCommand):
         )
         for entry in data["entries"]:
             self.stdout.write(json.dumps(entry, sort_keys=True))
+
+
+def _some_ids(ids: list[int], limit: int = 20) -> str:
+    if not ids:
+        return "none"
+    shown = ", ".join(str(i) for i in ids[:limit])
+    return shown + (f", +{len(ids) - limit} more" if len(ids) > limit else "")
 
 
 def _traffic_columns(traffic) -> list[str]:
