@@ -67,6 +67,8 @@ class LagReport:
     until_sent: Distribution | None  # created_at -> sent_at (the outbox and relay share)
     applied_per_s: float  # the consumer's pace: applied events / (last - first applied_at)
     windows: list[Window]
+    created_per_s: float = 0.0  # the writers' pace: events / (last - first created_at)
+    relay_batches: int = 0  # distinct sent_at: how many batches the relay published them in
 
     @property
     def missing(self) -> int:
@@ -137,6 +139,8 @@ def join_lags(
         applied_times.append(applied.applied_at)
         lags.append((row.created_at, _ms(row.created_at, applied.applied_at)))
     span_s = (max(applied_times) - min(applied_times)).total_seconds() if applied_times else 0.0
+    created = [row.created_at for row in outbox]
+    created_span_s = (max(created) - min(created)).total_seconds() if created else 0.0
     return LagReport(
         events=len(outbox),
         applied=sum(outcomes.values()),
@@ -146,6 +150,8 @@ def join_lags(
         until_sent=distribution(until_sent),
         applied_per_s=round((len(applied_times) - 1) / span_s, 1) if span_s else 0.0,
         windows=_windows(lags, length_s=window_s),
+        created_per_s=round((len(created) - 1) / created_span_s, 1) if created_span_s else 0.0,
+        relay_batches=len({row.sent_at for row in outbox if row.sent_at is not None}),
     )
 
 

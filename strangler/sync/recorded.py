@@ -10,7 +10,7 @@ from django.db import models, router, transaction
 
 from . import registry
 from .outbox import is_applying_event, record_change
-from .ownership import require_ownership
+from .ownership import NotOwner, check_ownership, require_ownership
 
 
 class UnrecordedWrite(RuntimeError):
@@ -66,6 +66,14 @@ class SyncedModel(models.Model):
             require_ownership(registry.for_model(type(self)).domain)
             record_change(self, deleted=True)
             return super().delete(*args, **kwargs)
+
+    def owned_here(self) -> bool:
+        """Whether this backend owns the model's domain now (a look, not a lock)."""
+        try:
+            check_ownership(registry.for_model(type(self)).domain)
+        except NotOwner:
+            return False
+        return True
 
     def _recorded(self, update_fields) -> bool:
         if is_applying_event():

@@ -4,14 +4,12 @@ deploy/supervisor/programs/*.conf, with their commands split into argv."""
 from __future__ import annotations
 
 import configparser
-import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 # Stands for %(ENV_SHOP_ROOT)s, so that paths in a program read as repository paths.
 ROOT = PurePosixPath("/shop-root")
-SUPERVISOR_ENV = re.compile(r"%\(ENV_(?P<name>\w+)\)s")
 
 
 @dataclass(frozen=True)
@@ -33,30 +31,51 @@ class Program:
         return str(absolute.relative_to(ROOT))
 
 
-def _expand(value: str) -> str:
-    # Supervisor's own expansion: %(ENV_X)s from the environment and %% for a literal %.
-    def variable(match: re.Match[str]) -> str:
-        return str(ROOT) if match["name"] == "SHOP_ROOT" else "${" + match["name"] + "}"
+class _Expansions(dict):
+    """Supervisor's names for %(name)s expansion: %(ENV_SHOP_ROOT)s stands for ROOT, any other
+    %(ENV_X)s for ${X}."""
 
-    return SUPERVISOR_ENV.sub(variable, value).replace("%%", "%")
+    def __missing__(self, key: str) -> str:
+        if key.startswith("ENV_"):
+            return str(ROOT) if key == "ENV_SHOP_ROOT" else "${" + key.removeprefix("ENV_") + "}"
+        raise KeyError(key)
+
+
+def _expand(value: str, **names: object) -> str:
+    # Supervisor's own expansion: Python %-formatting over the environment (ENV_X), the
+    # program's name and the process number, with %% for a literal %.
+    return value % _Expansions(names)
 
 
 def load_programs(repo_root: Path) -> dict[str, Program]:
+    """One Program per process supervisor starts: a program with `numprocs` greater than one
+    becomes one Program per process, named by its `process_name`."""
     parser = configparser.RawConfigParser(strict=True)
     files = sorted((repo_root / "deploy" / "supervisor" / "programs").glob("*.conf"))
     assert files, "no supervisor programs"
     parser.read(files)
     programs: dict[str, Program] = {}
     for section in parser.sections():
-        kind, _, name = section.partition(":")
+        kind, _, program_name = section.partition(":")
         if kind != "program":
             continue
         options = parser[section]
-        programs[name] = Program(
-            name=name,
-            argv=tuple(shlex.split(_expand(options["command"]))),
-            directory=PurePosixPath(_expand(options.get("directory", str(ROOT)))),
-        )
+        start = int(options.get("numprocs_start", "0"))
+        for process_num in range(start, start + int(options.get("numprocs", "1"))):
+            names = {
+                "program_name": program_name,
+                "group_name": program_name,
+                "process_num": process_num,
+            }
+            name = _expand(options.get("process_name", "%(program_name)s"), **names)
+            assert name not in programs, f"two processes named {name}"
+            programs[name] = Program(
+                name=name,
+                argv=tuple(shlex.split(_expand(options["command"], **names))),
+                directory=PurePosixPath(
+                    _expand(options.get("directory", str(ROOT)), **names)
+                ),
+            )
     return programs
 
 

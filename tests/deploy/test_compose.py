@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from strangler.plan import env_var_for, load_plan
-from strangler.sync.relay import sync_queue
+from strangler.sync import partitions
 from tests.deploy.compose import compose_file, required_environment, run_config, service
 from tests.deploy.images import Stage, environment, parse_stages, repository_path, workdir
 from tests.deploy.programs import Program, load_programs, option
@@ -44,8 +44,9 @@ class Backend:
         return f"{self.name}-worker"
 
     @property
-    def sync(self) -> str:
-        return f"{self.name}-sync"
+    def syncs(self) -> tuple[str, ...]:
+        """The sync consumers, one per partition, in partition order."""
+        return tuple(f"{self.name}-sync-{n}" for n in range(partitions.count()))
 
     @property
     def relay(self) -> str:
@@ -61,7 +62,7 @@ class Backend:
 
     @property
     def long_running(self) -> tuple[str, ...]:
-        return (self.name, self.worker, self.sync, self.relay)
+        return (self.name, self.worker, *self.syncs, self.relay)
 
     @property
     def from_its_image(self) -> tuple[str, ...]:
@@ -192,29 +193,38 @@ def test_each_service_runs_the_command_of_its_supervisor_program(
 
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
-def test_each_sync_consumer_is_the_only_one_process_on_its_backends_sync_queue(
+def test_each_sync_partition_has_exactly_one_consumer_applying_its_events_one_at_a_time(
     backend: Backend, compose_config: dict[str, Any]
 ) -> None:
-    # Events of one aggregate must apply in the order the relay published them.
+    # Events of one aggregate (one partition) must apply in the order the relay published them.
     consumers = {
         name: option(argv, "--queues", "-Q").split(",")
         for name, argv in celery_services(compose_config).items()
     }
-    assert consumers[backend.sync] == [sync_queue(backend.name)]
     assert consumers[backend.worker] == [backend.name]
-    on_sync_queue = [
-        name for name, queues in consumers.items() if sync_queue(backend.name) in queues
+    for partition, sync in enumerate(backend.syncs):
+        queue = partitions.queue(backend.name, partition)
+        assert consumers[sync] == [queue]
+        assert [name for name, queues in consumers.items() if queue in queues] == [sync]
+        sync_argv = service(compose_config, sync)["command"]
+        pool = option(sync_argv, "--pool", "-P")
+        assert pool == "solo" or option(sync_argv, "--concurrency", "-c") == "1", sync
+    # No consumer left on a queue no relay publishes to (the unpartitioned one of old).
+    on_other_sync_queues = [
+        name
+        for name, queues in consumers.items()
+        for queue in queues
+        if queue.startswith(f"sync.{backend.name}")
+        and queue not in partitions.queues(backend.name)
     ]
-    assert on_sync_queue == [backend.sync]
-    sync_argv = service(compose_config, backend.sync)["command"]
-    assert option(sync_argv, "--concurrency", "-c") == "1"
+    assert on_other_sync_queues == []
 
 
 def test_each_celery_service_pings_its_own_worker_in_its_healthcheck(
     compose_config: dict[str, Any],
 ) -> None:
     services = celery_services(compose_config)
-    assert {backend.sync for backend in BACKENDS} <= set(services)
+    assert {sync for backend in BACKENDS for sync in backend.syncs} <= set(services)
     node_names = set()
     for name, argv in services.items():
         # Celery names a worker celery@<host> unless --hostname says otherwise; %h is the host.

@@ -2,6 +2,7 @@
 that a backfill keeps ids, password hashes and join dates, and users log in as before."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models, transaction
 from django.db.models.functions import Lower
@@ -51,20 +52,23 @@ class User(SyncedModel, AbstractBaseUser, PermissionsMixin):
         return user
 
     def check_password(self, raw_password) -> bool:
-        # A match may re-hash the password with current parameters: same password, so the
-        # user's logins stay valid (see save).
-        self._rehashing = True
-        try:
-            return super().check_password(raw_password)
-        finally:
-            self._rehashing = False
+        def rehash(raw: str) -> None:
+            # A match may re-hash the password with current parameters: the same password, so
+            # the user's logins stay valid. Only the owner re-hashes; a copy keeps its hash.
+            if not self.owned_here():
+                return
+            self.set_password(raw)
+            self._password = None
+            self._stored_password = self.password
+            self.save(update_fields=["password"])
+
+        return check_password(raw_password, self.password, rehash)
 
     def save(self, *args, **kwargs):
         """Saves and records the user; a new password (from any path: the API, the admin's
         password form, `changepassword`) revokes every refresh token the user holds."""
         password_changed = (
             not self._state.adding
-            and not getattr(self, "_rehashing", False)
             and self.password != getattr(self, "_stored_password", self.password)
         )
         with transaction.atomic(using=kwargs.get("using")):

@@ -29,7 +29,8 @@ def test_register_stores_a_salted_hash_not_the_password(api):
 
     user = User.objects.get(email="new@example.com")
     assert user.password != "long-enough"
-    assert identify_hasher(user.password).algorithm == "pbkdf2_sha256"
+    assert identify_hasher(user.password).algorithm == "argon2"
+    assert user.password.startswith("argon2$argon2id$")
     assert user.check_password("long-enough")
 
 

@@ -12,6 +12,8 @@ from django.test import override_settings
 
 from strangler.sync.consumer import APPLIED, STALE, Event, apply_event
 from strangler.sync.models import OutboxEvent
+from strangler.sync.outbox import applying_event
+from strangler.sync.ownership import set_ownership
 from users.models import RefreshToken, User
 
 pytestmark = pytest.mark.django_db
@@ -65,9 +67,11 @@ def test_registering_records_the_new_user_in_the_outbox(api):
 
 
 def test_a_refused_registration_records_nothing(api, customer):
+    recorded = OutboxEvent.objects.count()  # the customer's own registration
+
     assert _register(api, email="ANN@example.com").status_code == 400
 
-    assert not OutboxEvent.objects.exists()
+    assert OutboxEvent.objects.count() == recorded
 
 
 def test_logging_in_and_refreshing_record_every_refresh_token_change(api, customer):
@@ -84,14 +88,18 @@ def test_logging_in_and_refreshing_record_every_refresh_token_change(api, custom
 
 
 def test_a_password_rehashed_at_login_is_recorded_so_the_copies_follow(api):
-    User.objects.bulk_create([User(id=42, **USER_PAYLOAD)])
+    with applying_event():  # a user copied from the monolith, with the monolith's PBKDF2 hash
+        User.objects.bulk_create([User(id=42, **USER_PAYLOAD)])
 
     assert _login(api, "copied@example.com", "old-pass-1234").status_code == 200
 
     rehashed = User.objects.get(pk=42).password
+    assert identify_hasher(rehashed).algorithm == "argon2"
     assert identify_hasher(rehashed).must_update(rehashed) is False
     (event,) = OutboxEvent.objects.filter(aggregate_type="user", aggregate_id="42")
     assert event.payload["password"] == rehashed
+    # Same password: the login's refresh token, issued after the re-hash, stays valid.
+    assert not RefreshToken.objects.filter(user_id=42, revoked_at__isnull=False).exists()
 
 
 def test_a_user_event_from_the_monolith_creates_the_copy_and_emits_nothing(monolith_owns_auth):
@@ -182,13 +190,73 @@ def test_backfilled_rows_keep_their_ids_and_later_registrations_get_ids_past_the
     assert _login(api, "copied@example.com", "old-pass-1234").status_code == 200
 
 
-def test_the_admin_cannot_change_users_while_the_monolith_owns_them(
-    client, staff, monolith_owns_auth
-):
-    staff.is_superuser = True
-    staff.save()
-    client.force_login(staff)
+@pytest.fixture
+def admin_client(client):
+    """A superuser of this service's admin, made while the service owns auth."""
+    admin = User.objects.create_superuser(
+        email="admin@example.com", password="admin-pass-1234", name="Admin"
+    )
+    client.force_login(admin)
+    client.admin = admin
+    return client
 
-    assert client.get(f"/admin/users/user/{staff.pk}/change/").status_code == 200
-    assert client.post(f"/admin/users/user/{staff.pk}/change/", {"name": "X"}).status_code == 403
-    assert client.get("/admin/users/user/add/").status_code == 403
+
+def test_while_the_monolith_owns_users_the_admin_adds_and_deletes_none_here(admin_client):
+    set_ownership(domain="auth", owner="monolith", state="active")
+    admin = admin_client.admin
+
+    assert admin_client.get(f"/admin/users/user/{admin.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/users/user/add/").status_code == 403
+    assert admin_client.get(f"/admin/users/user/{admin.pk}/delete/").status_code == 403
+
+
+def test_while_the_monolith_owns_users_an_admin_change_is_saved_by_the_monolith(
+    admin_client, monkeypatch
+):
+    received = []
+
+    class Monolith(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, json.loads(body)))
+            answer = b'{"id": 1, "changed": ["name"]}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Monolith)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr("strangler.sync.admin.FOLLOW_SECONDS", 0.0)
+    set_ownership(domain="auth", owner="monolith", state="active")
+    admin = admin_client.admin
+    recorded = OutboxEvent.objects.count()
+    form = {
+        "email": admin.email,
+        "name": "Renamed on the copy",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "date_joined_0": "2026-01-02",
+        "date_joined_1": "03:04:05",
+    }
+    try:
+        with override_settings(
+            STRANGLER_BACKEND_URLS={"monolith": f"http://127.0.0.1:{server.server_port}"}
+        ):
+            response = admin_client.post(f"/admin/users/user/{admin.pk}/change/", form)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert response.status_code == 302
+    assert [path for path, _ in received] == ["/internal/sync/aggregates/user/changes"]
+    assert received[0][1]["id"] == admin.pk
+    assert received[0][1]["fields"]["name"] == "Renamed on the copy"
+    # Not written here: this copy follows the monolith's event.
+    assert User.objects.get(pk=admin.pk).name == "Admin"
+    assert OutboxEvent.objects.count() == recorded
