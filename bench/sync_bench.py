@@ -52,6 +52,7 @@ import psycopg
 import redis
 from django.conf import settings
 
+from bench.sync_cpu import CpuMeter
 from bench.sync_generator import Generator
 from bench.sync_lag import measure_lag, outbox_high_water
 from bench.sync_report import (
@@ -159,7 +160,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="generator writes: refresh-token rotations (2 events) or user renames (1 event)",
     )
     parser.add_argument("--chains", type=int, default=2000, help="token chains (users written)")
-    parser.add_argument("--threads", type=int, default=8, help="generator threads")
+    parser.add_argument(
+        "--processes", type=int, default=2, help="generator processes (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per generator process (default: 4)"
+    )
     parser.add_argument(
         "--http-clients",
         type=_counts,
@@ -248,6 +254,14 @@ def server_version(database_url: str) -> str:
     maintenance = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
     with psycopg.connect(maintenance) as conn:
         return str(conn.execute("SHOW server_version").fetchone()[0])
+
+
+def databases(monolith: LiveBackend, auth: LiveBackend) -> dict[str, str]:
+    """Database name -> label, for CpuMeter."""
+    return {
+        urlsplit(monolith.database_url).path.lstrip("/"): "monolith",
+        urlsplit(auth.database_url).path.lstrip("/"): "auth",
+    }
 
 
 def settle() -> None:
@@ -364,7 +378,8 @@ def run_throughput_phase(
     load_average = os.getloadavg()[0]
     high_water = outbox_high_water(monolith.database_url)
     log(f"in-process writes: {rate:g} events/s for {duration:g}s ({args.kind})")
-    figures = generator.run(rate=rate, duration=duration, kind=args.kind, threads=args.threads)
+    with CpuMeter(databases(monolith, auth)) as meter:
+        figures = generator.run(rate=rate, duration=duration, kind=args.kind, threads=args.threads)
     lag, drain_s = measure_lag(
         writer_url=monolith.database_url,
         reader_url=auth.database_url,
@@ -380,6 +395,7 @@ def run_throughput_phase(
         lag=lag,
         drain_s=drain_s,
         search=search,
+        cpu=meter.result.to_dict(),
     )
     e2e = lag.end_to_end
     log(
@@ -408,7 +424,9 @@ def next_search_rate(phases: list[ThroughputPhase]) -> float | None:
 def run_throughput(
     report: SyncReport, monolith: LiveBackend, auth: LiveBackend, *, args, scratch: Path
 ) -> None:
-    with Generator(env=monolith.env, log_path=monolith.log_path) as generator:
+    with Generator(
+        env=monolith.env, log_path=monolith.log_path, processes=args.processes
+    ) as generator:
         high_water = outbox_high_water(monolith.database_url)
         log(f"issuing {args.chains} refresh-token chains in-process")
         report.prepare = generator.prepare(chains=args.chains)
@@ -458,7 +476,10 @@ def run_http_phase(
     started = time.monotonic()
     # register_every: the clients register once (a registration hashes a password); after that
     # every second request is a refresh-token rotation.
-    with WriteLoad(monolith.base_url, clients=clients, pause=0.0, register_every=1e9) as load:
+    with (
+        CpuMeter(databases(monolith, auth)) as meter,
+        WriteLoad(monolith.base_url, clients=clients, pause=0.0, register_every=1e9) as load,
+    ):
         time.sleep(args.http_duration)
     wall_s = time.monotonic() - started
     lag, drain_s = measure_lag(
@@ -474,6 +495,7 @@ def run_http_phase(
         load=load.report.summary(),
         lag=lag,
         drain_s=drain_s,
+        cpu=meter.result.to_dict(),
     )
     e2e = lag.end_to_end
     log(
@@ -576,7 +598,8 @@ def describe(args: argparse.Namespace) -> dict[str, Any]:
         "data": f"{args.users:,} users backfilled (batch {args.batch}); {args.parity_rows:,} "
         "refresh tokens written into both databases by SQL before parity",
         "in-process writes": f"{rates} events/s, {args.duration:g} s each unless noted, "
-        f"{args.kind} (accounts.services), {args.chains} chains, {args.threads} threads, open "
+        f"{args.kind} (accounts.services), {args.chains} chains, {args.processes} processes x "
+        f"{args.threads} threads, open "
         f"loop; up to {args.search_steps} more rates searching the highest with lag p99 < "
         f"{LAG_P99_LIMIT_MS:g} ms",
         "HTTP writes": f"WriteLoad, {', '.join(map(str, args.http_clients))} clients, "

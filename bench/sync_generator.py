@@ -1,16 +1,17 @@
 """An open-loop write load on the auth domain that calls its services in-process.
 
 The load generator of the sync benchmark's throughput phase: no HTTP, no gunicorn, so what it
-measures is the sync pipeline (outbox, relay, broker, consumers), not the web tier. It runs as a
-subprocess with the monolith's settings and database (`Generator` starts it), and takes
-commands as JSON lines on stdin, answering each with one JSON line on stdout:
+measures is the sync pipeline (outbox, relay, broker, consumers), not the web tier. It runs as
+one or more subprocesses with the monolith's settings and database (`Generator` starts them and
+splits the chains and the rate between them), each taking commands as JSON lines on stdin and
+answering each with one JSON line on stdout:
 
-    {"cmd": "prepare", "chains": 2000}        # issue a refresh-token chain for 2000 users
-    {"cmd": "run", "rate": 200, "duration": 60, "kind": "rotate", "threads": 8}
+    {"cmd": "prepare", "chains": 2000, "part": 0, "parts": 2}   # this process's 1,000 chains
+    {"cmd": "run", "rate": 100, "duration": 60, "kind": "rotate", "threads": 4}
 
-`prepare` logs 2,000 users in (accounts.services._issue_pair, one event each), spread evenly
-over the users' ids so that their events spread over the sync partitions (a token's partition is
-its user's). `run` then writes `rate` events per second for `duration` seconds on a fixed
+`prepare` logs users in (accounts.services._issue_pair, one event each), users spread evenly
+over the ids so that their events spread over the sync partitions (a token's partition is its
+user's). `run` then writes `rate` events per second for `duration` seconds on a fixed
 schedule (operation n is due at start + n / operations per second, its latency counts from
 then, so a generator or database that falls behind shows it instead of slowing the load down):
 
@@ -23,6 +24,7 @@ End of input ends the process.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -31,7 +33,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -46,18 +48,42 @@ MAX_ERROR_SAMPLES = 10
 # -- the subprocess side ------------------------------------------------------------------------
 @dataclass
 class RunFigures:
+    """One load's figures, from one generator process or merged over several."""
+
     kind: str
     rate: float  # events per second offered
     duration_s: float
     threads: int
+    processes: int = 1
     operations: int = 0  # offered
     succeeded: int = 0
     errors: int = 0
     wall_s: float = 0.0  # from the first due time until the last operation finished
-    schedule_s: float = 0.0  # from the first due time until the last operation was started
     latencies_ms: list[float] = field(default_factory=list)  # from each due time to its commit
     start_delays_ms: list[float] = field(default_factory=list)  # due time -> started
     error_samples: list[str] = field(default_factory=list)
+
+    @classmethod
+    def merge(cls, parts: list[RunFigures]) -> RunFigures:
+        first = parts[0]
+        merged = cls(
+            kind=first.kind,
+            rate=sum(p.rate for p in parts),
+            duration_s=first.duration_s,
+            threads=first.threads,
+            processes=len(parts),
+        )
+        for part in parts:
+            merged.operations += part.operations
+            merged.succeeded += part.succeeded
+            merged.errors += part.errors
+            merged.wall_s = max(merged.wall_s, part.wall_s)
+            merged.latencies_ms += part.latencies_ms
+            merged.start_delays_ms += part.start_delays_ms
+            merged.error_samples += part.error_samples[
+                : MAX_ERROR_SAMPLES - len(merged.error_samples)
+            ]
+        return merged
 
     def summary(self) -> dict[str, Any]:
         events = self.succeeded * EVENTS_PER_OPERATION[self.kind]
@@ -67,13 +93,13 @@ class RunFigures:
             "kind": self.kind,
             "rate": self.rate,
             "duration_s": self.duration_s,
+            "processes": self.processes,
             "threads": self.threads,
             "operations": self.operations,
             "succeeded": self.succeeded,
             "errors": self.errors,
             "events": events,
             "wall_s": round(self.wall_s, 3),
-            "schedule_s": round(self.schedule_s, 3),
             "achieved_events_per_s": round(events / self.wall_s, 1) if self.wall_s else 0.0,
             "latency_ms": vars(latency) if latency else None,
             "start_delay_ms": vars(delay) if delay else None,
@@ -113,7 +139,8 @@ class Writer:
             self.pool.shutdown(wait=True)
             self.pool = None
 
-    def prepare(self, *, chains: int, threads: int = 4) -> dict[str, Any]:
+    def prepare(self, *, chains: int, part: int = 0, parts: int = 1, threads: int = 4) -> dict:
+        """Issues this process's share of `chains` (every `parts`-th of the users chosen)."""
         from accounts.models import User
 
         started = time.perf_counter()
@@ -122,17 +149,12 @@ class Writer:
             raise RuntimeError("no users to issue refresh tokens to")
         chains = min(chains, len(ids))
         step = len(ids) / chains
-        self.users = [ids[int(n * step)] for n in range(chains)]
-        self.tokens = [""] * chains
+        self.users = [ids[int(n * step)] for n in range(chains)][part::parts]
+        self.tokens = [""] * len(self.users)
         pool = self._executor(threads)
-        for future in [pool.submit(self._issue, n) for n in range(chains)]:
+        for future in [pool.submit(self._issue, n) for n in range(len(self.users))]:
             future.result()
-        return {
-            "chains": chains,
-            "events": chains,
-            "seconds": round(time.perf_counter() - started, 3),
-            "user_ids": [self.users[0], self.users[-1]],
-        }
+        return {"chains": len(self.users), "seconds": round(time.perf_counter() - started, 3)}
 
     def _issue(self, number: int) -> None:
         from django.db import transaction
@@ -200,11 +222,8 @@ class Writer:
             futures.append(pool.submit(call, number, due))
         for future in futures:
             future.result()
-        figures.schedule_s = max(figures.start_delays_ms, default=0.0) / 1000.0 + (
-            (total - 1) / per_second
-        )
         figures.wall_s = finished_at[0] - start
-        return figures.summary()
+        return asdict(figures)
 
     def close(self) -> None:
         self._shutdown()
@@ -219,7 +238,14 @@ def serve(commands: IO[str], answers: IO[str]) -> None:
             command = json.loads(line)
             try:
                 if command["cmd"] == "prepare":
-                    answer = {"ok": True, **writer.prepare(chains=int(command["chains"]))}
+                    answer = {
+                        "ok": True,
+                        **writer.prepare(
+                            chains=int(command["chains"]),
+                            part=int(command.get("part", 0)),
+                            parts=int(command.get("parts", 1)),
+                        ),
+                    }
                 elif command["cmd"] == "run":
                     answer = {
                         "ok": True,
@@ -257,66 +283,102 @@ class GeneratorError(RuntimeError):
 
 
 class Generator:
-    """Starts `python -m bench.sync_generator` with a backend's environment (its settings
-    module and database URL) and talks to it; a context manager."""
+    """`processes` subprocesses `python -m bench.sync_generator` with a backend's environment (its
+    settings module and database URL), sharing the chains and the rate between them (one
+    process's threads share one GIL: a rotation costs a few ms of Python); a context manager."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, *, env: dict[str, str], log_path: Path, processes: int = 1) -> None:
         python_path = os.pathsep.join(
             filter(None, [str(REPO_ROOT / "monolith"), str(REPO_ROOT), env.get("PYTHONPATH")])
         )
         self.env = {**env, "PYTHONPATH": python_path}
         self.log_path = log_path
-        self.process: subprocess.Popen[str] | None = None
+        self.count = processes
+        self.processes: list[subprocess.Popen[str]] = []
 
     def __enter__(self) -> Generator:
-        with self.log_path.open("ab") as log:
-            log.write(b"$ python -m bench.sync_generator\n")
-            log.flush()
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.sync_generator"],
-                cwd=REPO_ROOT,
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                text=True,
-                bufsize=1,
-            )
+        try:
+            with self.log_path.open("ab") as log:
+                for _ in range(self.count):
+                    log.write(b"$ python -m bench.sync_generator\n")
+                    log.flush()
+                    self.processes.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "bench.sync_generator"],
+                            cwd=REPO_ROOT,
+                            env=self.env,
+                            stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE,
+                            stderr=log,
+                            text=True,
+                            bufsize=1,
+                        )
+                    )
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
-        process, self.process = self.process, None
-        if process is None:
-            return
-        try:
-            process.stdin.close()
-            process.wait(timeout=30)
-        except (OSError, subprocess.TimeoutExpired):
-            process.kill()
-            process.wait(timeout=10)
+        processes, self.processes = self.processes, []
+        for process in processes:
+            with contextlib.suppress(OSError):
+                process.stdin.close()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
-    def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
-        if self.process is None:
+    @property
+    def pids(self) -> list[int]:
+        return [process.pid for process in self.processes]
+
+    def _ask_all(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Sends each process its command first, then reads the answers: they run together."""
+        if not self.processes:
             raise GeneratorError("the generator is not running")
-        self.process.stdin.write(json.dumps(command) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise GeneratorError(
-                f"the generator exited ({self.process.poll()}); see {self.log_path}"
-            )
-        answer = json.loads(line)
-        if not answer.pop("ok", False):
-            raise GeneratorError(f"generator: {answer.get('error')}")
-        return answer
+        for process, command in zip(self.processes, commands, strict=True):
+            process.stdin.write(json.dumps(command) + "\n")
+            process.stdin.flush()
+        answers = []
+        for process in self.processes:
+            line = process.stdout.readline()
+            if not line:
+                raise GeneratorError(
+                    f"a generator process exited ({process.poll()}); see {self.log_path}"
+                )
+            answer = json.loads(line)
+            if not answer.pop("ok", False):
+                raise GeneratorError(f"generator: {answer.get('error')}")
+            answers.append(answer)
+        return answers
 
     def prepare(self, *, chains: int) -> dict[str, Any]:
-        return self._ask({"cmd": "prepare", "chains": chains})
+        started = time.perf_counter()
+        answers = self._ask_all(
+            [
+                {"cmd": "prepare", "chains": chains, "part": part, "parts": self.count}
+                for part in range(self.count)
+            ]
+        )
+        return {
+            "chains": sum(a["chains"] for a in answers),
+            "processes": self.count,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
 
     def run(self, *, rate: float, duration: float, kind: str, threads: int) -> dict[str, Any]:
-        return self._ask(
-            {"cmd": "run", "rate": rate, "duration": duration, "kind": kind, "threads": threads}
-        )
+        command = {
+            "cmd": "run",
+            "rate": rate / self.count,
+            "duration": duration,
+            "kind": kind,
+            "threads": threads,
+        }
+        answers = self._ask_all([command] * self.count)
+        return RunFigures.merge([RunFigures(**answer) for answer in answers]).summary()
 
 
 if __name__ == "__main__":

@@ -90,6 +90,7 @@ class ThroughputPhase:
     lag: LagReport
     drain_s: float  # from the end of the load until the last event was applied
     search: bool = False  # a step of the search for the highest sustained rate
+    cpu: dict[str, Any] | None = None  # bench.sync_cpu.CpuUsage.to_dict() during the load
 
     @property
     def achieved(self) -> float:
@@ -121,6 +122,7 @@ class ThroughputPhase:
             "generator": self.generator,
             "lag": asdict(self.lag),
             "drain_after_load_s": round(self.drain_s, 2),
+            "cpu": self.cpu,
         }
 
 
@@ -134,6 +136,7 @@ class HttpPhase:
     load: dict[str, Any]  # WriteLoad's LoadReport.summary()
     lag: LagReport
     drain_s: float
+    cpu: dict[str, Any] | None = None
 
     @property
     def events_per_s(self) -> float:
@@ -154,6 +157,7 @@ class HttpPhase:
             "load": self.load,
             "lag": asdict(self.lag),
             "drain_after_load_s": round(self.drain_s, 2),
+            "cpu": self.cpu,
         }
 
 
@@ -202,6 +206,47 @@ def _ms(value: float | None) -> str:
 
 def _s_ms(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f}"
+
+
+def _cpu_table(phases: list[tuple[str, dict[str, Any] | None, int]]) -> list[str]:
+    """Cores used per component during each load (CPU seconds / wall seconds), and the CPU
+    milliseconds per sync event, from bench.sync_cpu."""
+    phases = [(label, cpu, events) for label, cpu, events in phases if cpu]
+    if not phases:
+        return []
+    components: dict[str, float] = {}
+    for _, cpu, _ in phases:
+        for name, seconds in cpu["cpu_s"].items():
+            components[name] = max(components.get(name, 0.0), seconds / cpu["wall_s"])
+    ordered = [name for name, used in sorted(components.items(), key=lambda kv: -kv[1])]
+    lines = [
+        "",
+        "CPU during each load, from /proc: cores used (CPU ms per sync event). The machine's "
+        "other work (anything not listed: other people's tests, short-lived processes) is "
+        "'other'.",
+        "",
+        "| component | " + " | ".join(label for label, _, _ in phases) + " |",
+        "| --- | " + " | ".join("---:" for _ in phases) + " |",
+    ]
+
+    def cell(seconds: float, cpu: dict[str, Any], events: int) -> str:
+        per_event = f" ({seconds * 1000 / events:.2f})" if events else ""
+        return f"{seconds / cpu['wall_s']:.2f}{per_event}"
+
+    for name in ordered:
+        cells = [cell(cpu["cpu_s"].get(name, 0.0), cpu, events) for _, cpu, events in phases]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| other | " + " | ".join(cell(cpu["other_s"], cpu, 0) for _, cpu, _ in phases) + " |"
+    )
+    lines.append(
+        "| machine busy | "
+        + " | ".join(
+            f"{cpu['machine_busy_percent']:.0f}% of {cpu['cores']}" for _, cpu, _ in phases
+        )
+        + " |"
+    )
+    return lines
 
 
 def _n(value: float) -> str:
@@ -322,6 +367,10 @@ class SyncReport:
         now = "-"
         if big is not None:
             now = f"{_n(big.rows)} rows in {big.seconds:.1f} s ({_n(big.rows_per_s)} rows/s)"
+            tokens = big.counts.get("refresh_token", [0])[0]
+            tokens_s = big.seconds_by_aggregate.get("refresh_token")
+            if tokens and tokens_s:
+                now += f"; of which {_n(tokens)} refresh tokens in {tokens_s:.1f} s"
             now += " ✓" if big.seconds < TARGETS["parity_seconds"] and big.clean else " ✗"
         lines.append(
             f"| parity | {_n(p['rows'])} rows in {p['seconds']} s ({_n(p['rows_per_s'])} rows/s) "
@@ -473,6 +522,12 @@ class SyncReport:
         for phase in self.throughput:
             windows = ", ".join(f"{w.p50_ms:.0f} ({w.max_ms:.0f})" for w in phase.lag.windows)
             lines.append(f"- {phase.rate:g}/s{' (search)' if phase.search else ''}: {windows}")
+        lines += _cpu_table(
+            [
+                (f"{p.rate:g}/s{' (search)' if p.search else ''}", p.cpu, p.lag.events)
+                for p in self.throughput
+            ]
+        )
         return lines
 
     def _http_table(self) -> list[str]:
@@ -501,6 +556,7 @@ class SyncReport:
                 f"| {_ms(e2e and e2e.max_ms)} | {phase.drain_s:.1f} | {phase.load_average:.2f} "
                 f"| {'yes' if phase.sustained else 'no'} |"
             )
+        lines += _cpu_table([(f"{p.clients} clients", p.cpu, p.lag.events) for p in self.http])
         return lines
 
     def _handover_table(self) -> list[str]:

@@ -10,6 +10,7 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 
 from . import registry
 from .client import BackendSync, SyncError
@@ -41,7 +42,15 @@ class SyncedModelAdmin:
         if owner is None:
             return super().save_model(request, obj, form, change)
         fields = [name for name in form.changed_data if name in self._aggregate().fields]
-        self.forward_change(request, obj, fields=fields, owner=owner)
+        request._strangler_refused = not self.forward_change(
+            request, obj, fields=fields, owner=owner
+        )
+
+    def response_change(self, request, obj):
+        if getattr(request, "_strangler_refused", False):
+            # The owner refused: back to the form, without Django's "changed successfully".
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
 
     def forward_change(self, request, obj, *, fields: list[str], owner: str) -> bool:
         """Sends the changed fields of `obj` to the owner; waits (briefly) until this copy

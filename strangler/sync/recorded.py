@@ -3,7 +3,9 @@ password form, `createsuperuser`, `changepassword`, a rehash on login, a seed sc
 checks that this backend owns the domain and writes the outbox event in the same transaction.
 
 Bulk writes that skip `save()` (QuerySet.update, bulk_create, bulk_update, delete) are refused
-outright on synced models, except when applying another backend's events: none can slip past.
+outright on synced models, except when applying another backend's events. The rows a deletion
+cascades to are not recorded one by one: every copy applies the same cascade when the deletion
+arrives.
 """
 
 from django.db import models, router, transaction

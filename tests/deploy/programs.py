@@ -72,9 +72,7 @@ def load_programs(repo_root: Path) -> dict[str, Program]:
             programs[name] = Program(
                 name=name,
                 argv=tuple(shlex.split(_expand(options["command"], **names))),
-                directory=PurePosixPath(
-                    _expand(options.get("directory", str(ROOT)), **names)
-                ),
+                directory=PurePosixPath(_expand(options.get("directory", str(ROOT)), **names)),
             )
     return programs
 

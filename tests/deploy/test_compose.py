@@ -214,8 +214,7 @@ def test_each_sync_partition_has_exactly_one_consumer_applying_its_events_one_at
         name
         for name, queues in consumers.items()
         for queue in queues
-        if queue.startswith(f"sync.{backend.name}")
-        and queue not in partitions.queues(backend.name)
+        if queue.startswith(f"sync.{backend.name}") and queue not in partitions.queues(backend.name)
     ]
     assert on_other_sync_queues == []
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from strangler.plan import Plan, load_plan
+from tests.migration.auth_shop import Shop, running_shop
 from tests.migration.harness import SHOP_PLAN, EchoBackend, RunningProxy
 
 BACKENDS = ("monolith", "auth", "catalog", "orders")
@@ -47,3 +48,9 @@ def proxy(tmp_path, echo_backends) -> Iterator[RunningProxy]:
     urls = {name: backend.url for name, backend in echo_backends.items()}
     with RunningProxy(tmp_path / "var", backends=urls) as running:
         yield running
+
+
+@pytest.fixture
+def shop(tmp_path) -> Iterator[Shop]:
+    """The monolith and the auth service, with their sync, behind a real proxy."""
+    yield from running_shop(tmp_path)

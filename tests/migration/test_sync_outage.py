@@ -11,8 +11,8 @@ import pytest
 from strangler.sync.backfill import backfill
 from strangler.sync.client import BackendSync
 from strangler.sync.flip import check_parity
+from tests.migration.auth_shop import PASSWORD, _broker_url
 from tests.migration.harness import free_port
-from tests.migration.test_auth_extraction import PASSWORD, _broker_url
 from tests.support.live import AUTH, LiveBackend
 
 pytestmark = pytest.mark.integration

@@ -183,6 +183,15 @@ class LiveBackend:
         finally:
             self._drop_database()
 
+    def crash(self) -> None:
+        """Every process of the backend killed at once; its database stays (a crashed host)."""
+        companions, self._companions, self._consumers = self._companions, [], []
+        process, self._process = self._process, None
+        for running in [*companions, process]:
+            if running is not None:
+                self._signal_group(running, signal.SIGKILL)
+                running.wait(timeout=STOP_TIMEOUT)
+
     @property
     def pid(self) -> int | None:
         """The gunicorn master's pid (also its process group id) while it runs."""

@@ -45,12 +45,6 @@ class User(SyncedModel, AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        user = super().from_db(db, field_names, values)
-        user._stored_password = user.__dict__.get("password")
-        return user
-
     def check_password(self, raw_password) -> bool:
         def rehash(raw: str) -> None:
             # A match may re-hash the password with current parameters: the same password, so
@@ -59,26 +53,35 @@ class User(SyncedModel, AbstractBaseUser, PermissionsMixin):
                 return
             self.set_password(raw)
             self._password = None
-            self._stored_password = self.password
-            self.save(update_fields=["password"])
+            self._rehashing = True
+            try:
+                self.save(update_fields=["password"])
+            finally:
+                self._rehashing = False
 
         return check_password(raw_password, self.password, rehash)
 
     def save(self, *args, **kwargs):
         """Saves and records the user; a new password (from any path: the API, the admin's
         password form, `changepassword`) revokes every refresh token the user holds."""
-        password_changed = (
-            not self._state.adding
-            and self.password != getattr(self, "_stored_password", self.password)
+        update_fields = kwargs.get("update_fields")
+        may_change_password = not (
+            self._state.adding
+            or getattr(self, "_rehashing", False)
+            or (update_fields is not None and "password" not in update_fields)
         )
         with transaction.atomic(using=kwargs.get("using")):
+            stored = (
+                type(self)._default_manager.filter(pk=self.pk).values_list("password").first()
+                if may_change_password
+                else None
+            )
             super().save(*args, **kwargs)
-            if password_changed:
+            if stored is not None and stored[0] != self.password:
                 now = timezone.now()
                 for token in self.refresh_tokens.filter(revoked_at__isnull=True):
                     token.revoked_at = now
                     token.save(update_fields=["revoked_at"])
-        self._stored_password = self.password
 
 
 class RefreshToken(SyncedModel):

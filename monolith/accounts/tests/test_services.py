@@ -26,7 +26,7 @@ def clock(monkeypatch):
 
 
 def test_a_login_rotates_for_thirty_days_at_most_however_often_it_rotates(customer, clock):
-    assert services.REFRESH_FAMILY_LIFETIME == timedelta(days=30)
+    assert timedelta(days=30) == services.REFRESH_FAMILY_LIFETIME
     refresh = services.obtain_token_pair(email="ann@example.com", password="ann-pass-1234").refresh
     # Rotated every six days, within each token's seven-day lifetime...
     for day in (6, 12, 18, 24, 29):

@@ -82,9 +82,7 @@ def test_the_admin_change_form_records_the_change(client, staff):
     assert _last_event(staff).payload["name"] == "Staff, renamed in the admin"
 
 
-def test_the_admin_password_form_records_the_new_hash_and_revokes_the_users_tokens(
-    client, staff
-):
+def test_the_admin_password_form_records_the_new_hash_and_revokes_the_users_tokens(client, staff):
     staff.is_superuser = True
     staff.save()
     token = _refresh_token(staff)
@@ -125,9 +123,7 @@ def test_a_change_that_keeps_the_password_revokes_nothing(customer):
     assert _revoked([token]) == [False]
 
 
-def test_the_changepassword_command_records_the_new_hash_and_revokes_tokens(
-    customer, monkeypatch
-):
+def test_the_changepassword_command_records_the_new_hash_and_revokes_tokens(customer, monkeypatch):
     token = _refresh_token(customer)
     monkeypatch.setattr(
         "django.contrib.auth.management.commands.changepassword.getpass.getpass",

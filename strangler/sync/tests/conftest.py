@@ -41,7 +41,10 @@ def fake_auth_backend(settings):
                 pass
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll: shutting the server down at teardown waits up to one poll.
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         servers.append(server)
         settings.STRANGLER_BACKEND_URLS = {
             **settings.STRANGLER_BACKEND_URLS,

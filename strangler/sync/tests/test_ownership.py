@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -7,7 +8,12 @@ from django.db import connection
 from accounts import services as accounts
 from accounts.models import User
 from strangler.sync.models import DomainOwnership
-from strangler.sync.ownership import NotOwner, require_ownership, set_ownership
+from strangler.sync.ownership import (
+    NotOwner,
+    check_ownership,
+    require_ownership,
+    set_ownership,
+)
 from strangler.sync.sequences import move_sequence_past
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +174,53 @@ def test_a_token_of_a_user_the_owner_does_not_have_either_is_401(api, owner_with
     set_ownership(domain="auth", owner="auth", state="active")
     token = issue_access_token(user_id=9999, email="ghost@example.com", is_staff=False)
     assert api.get("/api/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_a_forwarded_write_carries_its_deadline_to_the_owner(api, owner_backend, settings):
+    settings.STRANGLER_HANDOVER_WAIT_SECONDS = 10
+    set_ownership(domain="auth", owner="auth", state="active")
+    before = time.time()
+
+    api.post("/api/auth/register", REGISTRATION, format="json")
+
+    deadline = float(owner_backend[0][1]["X-Strangler-Deadline"])
+    assert before + 9 < deadline <= time.time() + 10
+
+
+def test_a_forwarded_write_keeps_the_deadline_of_the_first_backend_that_saw_it(
+    api, owner_backend, settings
+):
+    settings.STRANGLER_HANDOVER_WAIT_SECONDS = 10
+    set_ownership(domain="auth", owner="auth", state="active")
+    first_deadline = f"{time.time() + 2:.3f}"
+
+    api.post(
+        "/api/auth/register",
+        REGISTRATION,
+        format="json",
+        HTTP_X_STRANGLER_DEADLINE=first_deadline,
+        HTTP_X_STRANGLER_FORWARDED_BY="elsewhere",
+    )
+
+    assert owner_backend[0][1]["X-Strangler-Deadline"] == first_deadline
+
+
+def test_a_write_whose_deadline_has_passed_is_not_started(api, owner_backend):
+    response = api.post(
+        "/api/auth/register",
+        REGISTRATION,
+        format="json",
+        HTTP_X_STRANGLER_DEADLINE=f"{time.time() - 1:.3f}",
+    )
+
+    assert response.status_code == 503
+    assert not User.objects.exists()
+    assert owner_backend == []
+
+
+def test_the_cheap_ownership_look_refuses_during_a_handover_as_the_write_would():
+    check_ownership("auth")
+    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+
+    with pytest.raises(NotOwner, match="monolith does, handover"):
+        check_ownership("auth")

@@ -43,7 +43,10 @@ def _as_a_copy() -> None:
 def test_a_save_records_the_instance_with_its_partition_key(user, token):
     user_event, token_event = OutboxEvent.objects.order_by("id")
     assert (user_event.aggregate_type, user_event.aggregate_id) == ("user", str(user.pk))
-    assert (token_event.aggregate_type, token_event.aggregate_id) == ("refresh_token", str(token.pk))
+    assert (token_event.aggregate_type, token_event.aggregate_id) == (
+        "refresh_token",
+        str(token.pk),
+    )
     assert token_event.partition_key == user_event.partition_key == str(user.pk)
 
 

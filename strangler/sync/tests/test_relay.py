@@ -73,7 +73,7 @@ def test_relay_publishes_one_message_per_subscriber_queue_and_marks_rows_sent(se
             message = queues[name].get(timeout=5)
             message.ack()
             received[name] = message
-        for name, queue in queues.items():
+        for queue in queues.values():
             with pytest.raises(Empty):  # one message per queue, none to a queue without events
                 queue.get(timeout=0.2)
             queue.close()
@@ -106,14 +106,10 @@ def test_events_of_one_partition_key_go_to_one_queue_in_the_order_recorded(setti
     assert [m["aggregate_id"] for m in batch] == ["7"]
 
 
-def test_an_event_without_a_partition_key_is_partitioned_by_its_aggregate_id(
-    settings, sent_tasks
-):
+def test_an_event_without_a_partition_key_is_partitioned_by_its_aggregate_id(settings, sent_tasks):
     settings.STRANGLER_SYNC_SUBSCRIBERS = {"user": ["a"]}
     relay.publish([_outbox_event("user", "12345", partition_key="")])
-    assert [queue for _, _, queue in sent_tasks] == [
-        partitions.queue("a", partitions.of("12345"))
-    ]
+    assert [queue for _, _, queue in sent_tasks] == [partitions.queue("a", partitions.of("12345"))]
 
 
 def test_nothing_to_publish_sends_no_message(sent_tasks):

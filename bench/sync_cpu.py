@@ -1,0 +1,181 @@
+"""Where the CPU goes during a load: CPU seconds per component, read from /proc (Linux).
+
+A snapshot holds the user + system CPU time of every process of interest: the bench's own
+children (gunicorn, Celery consumers, relays, the generator, grouped by their command line), the
+bench itself (its load-client threads), the PostgreSQL backends serving each bench database
+(their command line names the database) and the rest of PostgreSQL, Redis; plus the machine's
+busy and total time from /proc/stat. The difference of two snapshots is what each component used
+in between; "other" is what the machine spent on anything else (other people's work included).
+Processes that start and exit between two snapshots are not seen (their time lands in "other").
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@dataclass(frozen=True)
+class ProcessTime:
+    component: str
+    seconds: float
+
+
+@dataclass
+class Snapshot:
+    processes: dict[int, ProcessTime] = field(default_factory=dict)
+    busy_s: float = 0.0
+    total_s: float = 0.0
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process, None if it is gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    fields = text[text.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""
+
+
+def _machine() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the machine since boot, all cores."""
+    try:
+        values = [int(v) for v in (PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+    total = sum(values[:8])  # guest time is already counted in user
+    return (total - idle) / TICKS, total / TICKS
+
+
+def classify(command: str, *, databases: dict[str, str], own: bool) -> str | None:
+    """The component a process belongs to: `databases` maps a database name to a label."""
+    if command.startswith("postgres"):
+        for name, label in databases.items():
+            if f" {name} " in f"{command} ":
+                return f"postgres: {label} database"
+        return "postgres: other (checkpointer, WAL, other databases)"
+    if "redis-server" in command:
+        return "redis"
+    if not own:
+        return None
+    backend = "auth" if ("authsvc" in command or "extracted/auth" in command) else "monolith"
+    if "sync_relay" in command:
+        return f"{backend} relay"
+    if "celery" in command and " worker" in command:
+        return f"{backend} consumers" if "--queues sync." in command else f"{backend} celery"
+    if "gunicorn" in command:
+        return f"{backend} gunicorn"
+    if "bench.sync_generator" in command:
+        return "generator"
+    if "manage.py" in command:
+        return f"{backend} manage.py"
+    return "other bench children"
+
+
+def snapshot(*, databases: dict[str, str]) -> Snapshot:
+    root = os.getpid()
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            stat = _stat(int(entry.name))
+            if stat is not None:
+                parents[int(entry.name)], times[int(entry.name)] = stat
+    descendants = {root}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in descendants and pid not in descendants:
+                descendants.add(pid)
+                changed = True
+    result = Snapshot()
+    for pid, seconds in times.items():
+        if pid == root:
+            result.processes[pid] = ProcessTime(
+                "bench (load clients, parity, lag queries)", seconds
+            )
+            continue
+        component = classify(_cmdline(pid), databases=databases, own=pid in descendants)
+        if component is not None:
+            result.processes[pid] = ProcessTime(component, seconds)
+    result.busy_s, result.total_s = _machine()
+    return result
+
+
+@dataclass
+class CpuUsage:
+    wall_s: float
+    cores: int
+    by_component: dict[str, float]  # CPU seconds
+    machine_busy_s: float
+
+    @property
+    def accounted_s(self) -> float:
+        return sum(self.by_component.values())
+
+    @property
+    def busy_percent(self) -> float:
+        capacity = self.wall_s * self.cores
+        return 100.0 * self.machine_busy_s / capacity if capacity else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "wall_s": round(self.wall_s, 2),
+            "cores": self.cores,
+            "machine_busy_percent": round(self.busy_percent, 1),
+            "cpu_s": {k: round(v, 2) for k, v in self.by_component.items()},
+            "other_s": round(max(0.0, self.machine_busy_s - self.accounted_s), 2),
+        }
+
+
+def usage(before: Snapshot, after: Snapshot, *, wall_s: float) -> CpuUsage:
+    by_component: dict[str, float] = {}
+    for pid, end in after.processes.items():
+        start = before.processes.get(pid)
+        used = end.seconds - (start.seconds if start and start.component == end.component else 0)
+        by_component[end.component] = by_component.get(end.component, 0.0) + max(0.0, used)
+    # Whole-machine time counts every core; wall_s * cores is the capacity.
+    return CpuUsage(
+        wall_s=wall_s,
+        cores=os.cpu_count() or 1,
+        by_component=dict(sorted(by_component.items(), key=lambda kv: -kv[1])),
+        machine_busy_s=after.busy_s - before.busy_s,
+    )
+
+
+class CpuMeter:
+    """`with CpuMeter(databases) as meter: ...` then meter.result (a CpuUsage)."""
+
+    def __init__(self, databases: dict[str, str]) -> None:
+        self.databases = databases
+        self.result: CpuUsage | None = None
+
+    def __enter__(self) -> CpuMeter:
+        import time
+
+        self._started = time.monotonic()
+        self._before = snapshot(databases=self.databases)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import time
+
+        after = snapshot(databases=self.databases)
+        self.result = usage(self._before, after, wall_s=time.monotonic() - self._started)

@@ -1,0 +1,174 @@
+"""The /internal/sync/ API as the CLI and the flip call it, served by the monolith."""
+
+import pytest
+
+from accounts import services as accounts
+from accounts.models import User
+from strangler.sync.models import AggregateVersion, OutboxEvent
+from strangler.sync.ownership import current_ownership, set_ownership
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = {
+    "email": "copied@example.com",
+    "name": "Copied",
+    "password": "md5$$hash",
+    "is_staff": False,
+    "is_superuser": False,
+    "is_active": True,
+    "date_joined": "2026-01-02T03:04:05Z",
+}
+
+
+def _register(email: str) -> User:
+    return accounts.register_user(email=email, password="long-enough", name="Reg")
+
+
+def _post_rows(api, rows: list[dict]):
+    return api.post("/internal/sync/aggregates/user/rows", {"rows": rows}, format="json")
+
+
+def _version(pk: int) -> int:
+    return AggregateVersion.objects.get(aggregate_type="user", aggregate_id=str(pk)).version
+
+
+def test_rows_come_with_the_version_this_backend_holds(api):
+    ann = _register("ann@example.com")
+    bob = _register("bob@example.com")
+    ann.name = "Ann, renamed"
+    ann.save()
+
+    body = api.get("/internal/sync/aggregates/user/rows", {"after": 0, "limit": 10}).json()
+
+    assert [(r["id"], r["version"]) for r in body["rows"]] == [(ann.pk, 2), (bob.pk, 1)]
+    assert body["rows"][0]["payload"]["name"] == "Ann, renamed"
+    assert body["next_after"] is None
+
+
+def test_rows_are_paged_by_id(api):
+    first, second = _register("a@example.com"), _register("b@example.com")
+
+    page = api.get("/internal/sync/aggregates/user/rows", {"after": 0, "limit": 1}).json()
+    assert [r["id"] for r in page["rows"]] == [first.pk]
+    assert page["next_after"] == first.pk
+    page = api.get("/internal/sync/aggregates/user/rows", {"after": first.pk, "limit": 1}).json()
+    assert [r["id"] for r in page["rows"]] == [second.pk]
+
+
+def test_copied_rows_keep_their_versions_and_a_lower_version_never_replaces_a_higher(api):
+    copied = _post_rows(api, [{"id": 900, "version": 4, "payload": PAYLOAD}])
+    older = _post_rows(api, [{"id": 900, "version": 3, "payload": {**PAYLOAD, "name": "Old"}}])
+    same = _post_rows(api, [{"id": 900, "version": 4, "payload": {**PAYLOAD, "name": "Same"}}])
+
+    assert [r.json()["upserted"] for r in (copied, older, same)] == [1, 0, 0]
+    assert User.objects.get(pk=900).name == "Copied"
+    assert _version(900) == 4
+    row = api.get("/internal/sync/aggregates/user/rows", {"after": 899, "limit": 1}).json()
+    assert row["rows"] == [{"id": 900, "version": 4, "payload": PAYLOAD}]
+    assert not OutboxEvent.objects.exists()
+
+
+def test_a_backfilled_row_older_than_the_live_sync_is_skipped(api):
+    _post_rows(api, [{"id": 901, "version": 7, "payload": {**PAYLOAD, "name": "Live"}}])
+
+    response = _post_rows(
+        api,
+        [
+            {"id": 901, "version": 5, "payload": {**PAYLOAD, "name": "Backfill"}},
+            {"id": 902, "version": 1, "payload": {**PAYLOAD, "email": "other@example.com"}},
+        ],
+    )
+
+    assert response.json() == {"upserted": 1}
+    assert User.objects.get(pk=901).name == "Live"
+    assert (_version(901), _version(902)) == (7, 1)
+
+
+def test_the_fence_puts_the_domain_in_handover_and_answers_the_watermark(api):
+    before = _register("before@example.com")
+    position = OutboxEvent.objects.latest("id").id
+    after = _register("after@example.com")
+    after.save()
+
+    response = api.post(
+        "/internal/sync/domains/auth/fence", {"owner": "monolith", "after": position}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["watermark"] == {"user": {str(after.pk): 2}, "refresh_token": {}}
+    assert str(before.pk) not in response.json()["watermark"]["user"]
+    assert current_ownership("auth").state == "handover"
+
+
+def test_the_fence_of_a_domain_without_synced_aggregates_is_404(api):
+    response = api.post("/internal/sync/domains/catalog/fence", {"owner": "x"}, format="json")
+
+    assert response.status_code == 404
+    assert current_ownership("catalog").state == "active"
+
+
+def test_behind_names_the_aggregates_held_in_an_older_version_or_not_at_all(api):
+    _post_rows(api, [{"id": 903, "version": 2, "payload": PAYLOAD}])
+    watermark = {"user": {"903": 2, "904": 1}, "refresh_token": {}}
+
+    lagging = api.post("/internal/sync/behind", {"watermark": watermark}, format="json").json()
+    assert lagging == {"behind": {"user": ["904"]}, "count": 1}
+
+    watermark["user"] = {"903": 3}
+    lagging = api.post("/internal/sync/behind", {"watermark": watermark}, format="json").json()
+    assert lagging == {"behind": {"user": ["903"]}, "count": 1}
+
+    watermark["user"] = {"903": 1}
+    lagging = api.post("/internal/sync/behind", {"watermark": watermark}, format="json").json()
+    assert lagging == {"behind": {}, "count": 0}
+
+
+def test_a_change_sent_by_a_copy_is_saved_and_recorded_here_as_the_owners_write(api):
+    user = _register("ann@example.com")
+
+    response = api.post(
+        "/internal/sync/aggregates/user/changes",
+        {"id": user.pk, "fields": {"name": "Changed in a copy's admin"}},
+        format="json",
+    )
+
+    assert response.json() == {"id": user.pk, "changed": ["name"]}
+    assert User.objects.get(pk=user.pk).name == "Changed in a copy's admin"
+    event = OutboxEvent.objects.latest("id")
+    assert (event.version, event.payload["name"]) == (2, "Changed in a copy's admin")
+
+
+def test_a_change_of_a_field_that_is_not_synced_is_refused(api):
+    user = _register("ann@example.com")
+
+    response = api.post(
+        "/internal/sync/aggregates/user/changes",
+        {"id": user.pk, "fields": {"last_login": None}},
+        format="json",
+    )
+
+    assert response.status_code == 400
+
+
+def test_a_change_sent_to_a_backend_that_is_not_the_owner_is_409(api):
+    user = _register("ann@example.com")
+    set_ownership(domain="auth", owner="auth", state="active")
+
+    response = api.post(
+        "/internal/sync/aggregates/user/changes",
+        {"id": user.pk, "fields": {"name": "Nope"}},
+        format="json",
+    )
+
+    assert response.status_code == 409
+    assert "read-only" in response.json()["detail"]
+    assert User.objects.get(pk=user.pk).name == "Reg"
+
+
+def test_the_status_names_the_outbox_position(api):
+    _register("ann@example.com")
+
+    outbox = api.get("/internal/sync/status").json()["outbox"]
+
+    assert outbox["pending"] == 1
+    assert outbox["last_id"] == OutboxEvent.objects.latest("id").id

@@ -1,0 +1,138 @@
+"""A shop of two real backends (the monolith and the auth service, each with its database, sync
+consumers and relay) behind real nginx, as the auth extraction's integration tests use it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.write_load import PASSWORD
+from strangler.sync.flip import OwnershipHandover
+from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
+from tests.support.live import AUTH, LiveBackend
+
+CLI_TIMEOUT = 180
+
+
+def _broker_url(var_dir: Path) -> str:
+    """The suite's broker (Redis or RabbitMQ in CI), else a filesystem broker of our own."""
+    configured = os.environ.get("CELERY_BROKER_URL", "")
+    if configured.startswith("redis://"):
+        return configured.rsplit("/", 1)[0] + "/7"  # a Redis database of our own
+    return configured or "filesystem://"
+
+
+@dataclass
+class Shop:
+    """What the load and the checks need: the proxy and each backend's own address."""
+
+    public_url: str
+    monolith_url: str
+    auth_url: str
+    cli_env: dict[str, str]
+    monolith: LiveBackend
+    auth: LiveBackend
+    users: dict[str, int] = field(default_factory=dict)  # email -> id
+    tokens: list[str] = field(default_factory=list)
+
+    def strangle(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(REPO_ROOT / "manage.py"), "strangle", *args],
+            cwd=REPO_ROOT,
+            env=self.cli_env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            check=False,
+        )
+
+    def register(self, client: httpx.Client, tag: str) -> int:
+        email = f"{tag}-{uuid.uuid4().hex[:10]}@example.com"
+        response = client.post(
+            "/api/auth/register", json={"email": email, "password": PASSWORD, "name": tag}
+        )
+        assert response.status_code == 201, response.text
+        self.users[email] = response.json()["id"]
+        return response.json()["id"]
+
+    def create_legacy_users(self, count: int) -> None:
+        """Users written straight to the monolith's tables, without outbox events: the data a
+        monolith already holds when its sync is switched on, which only a backfill copies."""
+        emails = [f"legacy{n}-{uuid.uuid4().hex[:8]}@example.com" for n in range(count)]
+        self.monolith.manage(
+            "shell",
+            "-c",
+            "from django.contrib.auth.hashers import make_password\n"
+            "from django.db import connection\n"
+            "from django.utils import timezone\n"
+            f"hashed = make_password({PASSWORD!r})\n"
+            "with connection.cursor() as cursor:\n"
+            f"    for email in {emails!r}:\n"
+            "        cursor.execute('INSERT INTO accounts_user (password, is_superuser, email, "
+            "name, is_staff, is_active, date_joined) VALUES (%s, false, %s, %s, false, true, %s)',"
+            " [hashed, email, 'Legacy', timezone.now()])",
+        )
+        with httpx.Client(base_url=self.monolith_url, timeout=30) as client:
+            for email in emails:
+                pair = client.post("/api/auth/token", json={"email": email, "password": PASSWORD})
+                assert pair.status_code == 200, pair.text
+                me = client.get(
+                    "/api/auth/me", headers={"Authorization": f"Bearer {pair.json()['access']}"}
+                )
+                self.users[email] = me.json()["id"]
+
+
+def running_shop(tmp_path: Path) -> Iterator[Shop]:
+    var_dir = tmp_path / "var"
+    monolith_port, auth_port = free_port(), free_port()
+    urls = {
+        "monolith": f"http://127.0.0.1:{monolith_port}",
+        "auth": f"http://127.0.0.1:{auth_port}",
+    }
+    shared = {
+        # Shared key material (one JWT key file) and, by default, one filesystem broker.
+        "SHOP_VAR_DIR": str(var_dir),
+        "CELERY_BROKER_URL": _broker_url(var_dir),
+        "MONOLITH_URL": urls["monolith"],
+        "AUTH_URL": urls["auth"],
+    }
+    with (
+        LiveBackend(name="x_monolith", env=shared, sync=True, port=monolith_port) as monolith,
+        LiveBackend(name="x_auth", project=AUTH, env=shared, sync=True, port=auth_port) as auth,
+        RunningProxy(tmp_path / "proxy", backends=urls, hooks=(OwnershipHandover(),)) as proxy,
+    ):
+        cli_env = {**os.environ, **monolith.env, **proxy.env}
+        shop = Shop(
+            public_url=proxy.public_url,
+            monolith_url=monolith.base_url,
+            auth_url=auth.base_url,
+            cli_env=cli_env,
+            monolith=monolith,
+            auth=auth,
+        )
+        yield shop
+
+
+def parity_is_clean(shop: Shop) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        parity = shop.strangle("parity", "auth")
+        if parity.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert parity.returncode == 0, parity.stdout + parity.stderr
+
+
+def flip(shop: Shop, *command: str) -> str:
+    flipped = shop.strangle(*command)
+    assert flipped.returncode == 0, flipped.stdout + flipped.stderr
+    assert "writes paused" in flipped.stdout, flipped.stdout
+    return flipped.stdout
