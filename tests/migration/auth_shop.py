@@ -4,6 +4,7 @@ consumers and relay) behind real nginx, as the auth extraction's integration tes
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import httpx
 from bench.write_load import PASSWORD
 from strangler.sync.flip import OwnershipHandover
 from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
+from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, LiveBackend
 
 CLI_TIMEOUT = 180
@@ -97,10 +99,12 @@ def running_shop(tmp_path: Path) -> Iterator[Shop]:
         "monolith": f"http://127.0.0.1:{monolith_port}",
         "auth": f"http://127.0.0.1:{auth_port}",
     }
+    broker_url = _broker_url(var_dir)
+    empty_sync_queues(broker_url, ["monolith", "auth"])
     shared = {
         # Shared key material (one JWT key file) and, by default, one filesystem broker.
         "SHOP_VAR_DIR": str(var_dir),
-        "CELERY_BROKER_URL": _broker_url(var_dir),
+        "CELERY_BROKER_URL": broker_url,
         "MONOLITH_URL": urls["monolith"],
         "AUTH_URL": urls["auth"],
     }
@@ -131,8 +135,10 @@ def parity_is_clean(shop: Shop) -> None:
     assert parity.returncode == 0, parity.stdout + parity.stderr
 
 
-def flip(shop: Shop, *command: str) -> str:
+def flip(shop: Shop, *command: str) -> float:
+    """Runs a flip that must succeed; returns how long it paused the domain's writes."""
     flipped = shop.strangle(*command)
     assert flipped.returncode == 0, flipped.stdout + flipped.stderr
-    assert "writes paused" in flipped.stdout, flipped.stdout
-    return flipped.stdout
+    paused = re.search(r"writes paused ([0-9.]+)s", flipped.stdout)
+    assert paused, flipped.stdout
+    return float(paused.group(1))
