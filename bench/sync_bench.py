@@ -12,7 +12,7 @@ key directory and a Redis broker (database 8 by default). Then:
    auth service with strangler.sync.backfill (what `strangle backfill auth` runs, --batch rows
    per call), then parity is checked.
 2. Parity: --parity-rows refresh tokens, the same rows with the same ids, are written by SQL into
-   both databases (accounts_refreshtoken, accounts_refreshtoken); then the domain's parity is timed
+   both databases (accounts_refreshtoken, users_refreshtoken); then the domain's parity is timed
    (strangler.sync.parity.compare per aggregate, as `strangle parity auth` runs it).
 3. Sync throughput: bench/sync_generator.py, a process of its own on the monolith's settings
    and database, calls accounts.services in-process at a fixed rate of events/s (refresh-token

@@ -16,7 +16,7 @@ from psycopg import sql
 # The refresh tokens of the monolith's accounts app and of the auth service's users app: the
 # same columns (see accounts.models.RefreshToken and users.models.RefreshToken).
 MONOLITH_TOKENS = ("accounts_refreshtoken", "accounts_user")
-AUTH_TOKENS = ("accounts_refreshtoken", "accounts_user")
+AUTH_TOKENS = ("users_refreshtoken", "users_user")
 TOKEN_COLUMNS = ("id", "user_id", "token_hash", "family", "created_at", "expires_at", "used_at")
 
 # Token n (1..count) belongs to the (n mod users)-th user by id, so both databases, holding the
