@@ -3,10 +3,10 @@
 import pytest
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from strangler.service import keys
 from strangler.service.tokens import issue_access_token
 from strangler.sync.ownership import set_ownership
-from users.models import User
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The auth service's manage.py: Django project `authsvc`, its app `users` beside it."""
+"""The auth service's manage.py: Django project `authsvc`, running the shared `accounts` domain."""
 
 import os
 import sys

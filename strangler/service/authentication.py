@@ -1,6 +1,7 @@
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from rest_framework import authentication, exceptions
+
+from strangler.conf import strangler_settings
 
 from .tokens import InvalidAccessToken, verify_access_token
 
@@ -25,11 +26,11 @@ class JWTAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(str(exc)) from exc
         users = get_user_model()._default_manager
         user = users.filter(pk=claims.user_id).first()
-        if user is None and getattr(settings, "STRANGLER_USER_AGGREGATE", ""):
+        if user is None and strangler_settings.USER_AGGREGATE:
             # A copy trailing its owner by the sync lag: fetch the user from the owner now.
             from strangler.sync.readthrough import load_missing
 
-            user = load_missing(settings.STRANGLER_USER_AGGREGATE, claims.user_id)
+            user = load_missing(strangler_settings.USER_AGGREGATE, claims.user_id)
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("User not found or inactive.")
         return user, claims

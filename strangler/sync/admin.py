@@ -8,9 +8,10 @@ other change. Adding and deleting stay with the owner's admin.
 
 import time
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
+
+from strangler.conf import strangler_settings
 
 from . import registry
 from .client import BackendSync, SyncError
@@ -61,7 +62,7 @@ class SyncedModelAdmin:
         payload = aggregate.payload(obj)
         before = _version(aggregate, obj.pk)
         try:
-            BackendSync(owner, settings.STRANGLER_BACKEND_URLS[owner], timeout=10.0).change(
+            BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=10.0).change(
                 aggregate.name, pk=obj.pk, fields={name: payload[name] for name in fields}
             )
         except SyncError as exc:

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 import httpx
-from django.conf import settings
 
+from strangler.conf import strangler_settings
 from strangler.service.http import service_client
 
 
@@ -20,7 +20,7 @@ class BackendSync:
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
         headers = {}
-        token = getattr(settings, "STRANGLER_INTERNAL_TOKEN", "")
+        token = strangler_settings.INTERNAL_TOKEN
         if token:
             headers["X-Internal-Token"] = token
         try:

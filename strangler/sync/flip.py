@@ -33,6 +33,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from strangler.conf import strangler_settings
+
 from .client import BackendSync, SyncError
 from .parity import AggregateParity, compare, recheck
 
@@ -166,8 +168,8 @@ class OwnershipHandover:
     """The flip hook (strangler.proxy.control.FlipHook) that moves write ownership."""
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
-        self.timeout = float(getattr(settings, "STRANGLER_HANDOVER_TIMEOUT_SECONDS", 5.0))
-        self.id_gap = int(getattr(settings, "STRANGLER_ID_GAP", 1000))
+        self.timeout = float(strangler_settings.HANDOVER_TIMEOUT_SECONDS)
+        self.id_gap = int(strangler_settings.ID_GAP)
         self.log = log or (lambda message: print(f"  {message}", flush=True))
         self._positions: dict[str, int] = {}
         self._finished: set[str] = set()

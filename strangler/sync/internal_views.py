@@ -8,13 +8,14 @@ import functools
 import hmac
 import json
 
-from django.conf import settings
 from django.db import IntegrityError
 from django.db.models import CharField, Max, OuterRef, Subquery
 from django.db.models.functions import Cast
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from strangler.conf import strangler_settings
 
 from . import checksums, registry
 from .consumer import overwrite, store
@@ -36,7 +37,7 @@ def internal(methods: list[str]):
         @require_http_methods(methods)
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            expected = getattr(settings, "STRANGLER_INTERNAL_TOKEN", "")
+            expected = strangler_settings.INTERNAL_TOKEN
             presented = request.headers.get("X-Internal-Token", "")
             if expected and not hmac.compare_digest(expected, presented):
                 return _error("Not found.", 404)
@@ -71,7 +72,7 @@ def status(request):
     outbox = outbox_status()
     return JsonResponse(
         {
-            "backend": settings.STRANGLER_BACKEND,
+            "backend": strangler_settings.BACKEND,
             "outbox": {
                 "pending": outbox.pending,
                 "oldest_pending_age_seconds": outbox.oldest_pending_age_seconds,

@@ -21,10 +21,10 @@ import time
 from dataclasses import dataclass
 
 import httpx
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse, JsonResponse
 
+from strangler.conf import strangler_settings
 from strangler.service.http import service_client
 
 from .models import DomainOwnership
@@ -47,7 +47,7 @@ _FORWARDED_RESPONSE_HEADERS = ("WWW-Authenticate", "Retry-After")
 
 
 def this_backend() -> str:
-    return settings.STRANGLER_BACKEND
+    return strangler_settings.BACKEND
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _ensure_row(domain: str) -> None:
         try:
             with transaction.atomic():
                 DomainOwnership.objects.create(
-                    domain=domain, owner=settings.STRANGLER_INITIAL_OWNERS.get(domain, "monolith")
+                    domain=domain, owner=strangler_settings.initial_owner(domain)
                 )
         except IntegrityError:
             pass  # created concurrently: the same default
@@ -125,7 +125,7 @@ def _unavailable() -> JsonResponse:
 
 def _deadline(request) -> float:
     """The wall-clock time after which this write must not start."""
-    own = time.time() + settings.STRANGLER_HANDOVER_WAIT_SECONDS
+    own = time.time() + strangler_settings.HANDOVER_WAIT_SECONDS
     try:
         return min(own, float(request.headers.get(DEADLINE_HEADER, own)))
     except ValueError:
@@ -137,7 +137,7 @@ def _forward(request, owner: str, deadline: float) -> HttpResponse:
     if this_backend() in chain:
         # It went round: two backends disagree on the owner. Never loop; the client retries.
         return _unavailable()
-    base_url = settings.STRANGLER_BACKEND_URLS[owner]
+    base_url = strangler_settings.BACKEND_URLS[owner]
     headers = {
         name: request.headers[name]
         for name in _FORWARDED_REQUEST_HEADERS

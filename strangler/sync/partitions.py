@@ -3,7 +3,7 @@ consumer; different keys spread over `count()` queues and are applied in paralle
 
 import zlib
 
-from django.conf import settings
+from strangler.conf import strangler_settings
 
 DEFAULT_PARTITIONS = 2
 
@@ -11,7 +11,7 @@ DEFAULT_PARTITIONS = 2
 def count() -> int:
     """How many partitions every subscriber consumes. Publishers and consumers must agree, so
     the default lives here and a deployment that changes it changes it for every backend."""
-    return int(getattr(settings, "STRANGLER_SYNC_PARTITIONS", DEFAULT_PARTITIONS))
+    return int(strangler_settings.SYNC_PARTITIONS)
 
 
 def of(partition_key: str, *, partitions: int | None = None) -> int:

@@ -8,8 +8,9 @@ it, with the owner's version, so the event arriving later is recognised as alrea
 import contextlib
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError
+
+from strangler.conf import strangler_settings
 
 from . import registry
 from .client import BackendSync, SyncError
@@ -25,7 +26,7 @@ def load_missing(aggregate_name: str, pk: int):
     owner = current_ownership(aggregate.domain).owner
     if owner == this_backend():
         return None
-    source = BackendSync(owner, settings.STRANGLER_BACKEND_URLS[owner], timeout=2.0)
+    source = BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=2.0)
     try:
         rows = source.rows(aggregate_name, after=pk - 1, limit=1)["rows"]
     except SyncError as exc:

@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from celery import current_app
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
+
+from strangler.conf import strangler_settings
 
 from . import partitions, registry
 from .models import OutboxEvent
@@ -28,13 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 def subscribers(aggregate_type: str) -> list[str]:
-    return list(settings.STRANGLER_SYNC_SUBSCRIBERS.get(aggregate_type, []))
+    return strangler_settings.subscribers(aggregate_type, registry.by_name(aggregate_type).domain)
 
 
 def message(event: OutboxEvent) -> dict:
     return {
         "event_id": str(event.event_id),
-        "source": settings.STRANGLER_BACKEND,
+        "source": strangler_settings.BACKEND,
         "aggregate_type": event.aggregate_type,
         "aggregate_id": event.aggregate_id,
         "version": event.version,

@@ -55,7 +55,9 @@ def test_parity_repair_rewrites_a_drifted_copy_from_the_owner_and_says_what_it_c
     _prepare(shop)
     user_id = next(iter(shop.users.values()))
     _execute(
-        shop.auth.database_url, "UPDATE users_user SET name = %s WHERE id = %s", ["Drift", user_id]
+        shop.auth.database_url,
+        "UPDATE accounts_user SET name = %s WHERE id = %s",
+        ["Drift", user_id],
     )
     drifted = shop.strangle("parity", "auth", "--json")
     assert drifted.returncode != 0

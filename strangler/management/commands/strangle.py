@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import import_string
 
+from strangler.conf import strangler_settings
 from strangler.plan import PlanError, load_plan
 from strangler.plan.diff import diff_steps, newly_needed
 from strangler.plan.inventory import build_inventory, walk_urlconf
@@ -439,5 +439,5 @@ def _traffic_columns(traffic) -> list[str]:
 
 
 def flip_hooks() -> tuple[FlipHook, ...]:
-    """Hooks named in settings.STRANGLER_FLIP_HOOKS (dotted paths to classes or factories)."""
-    return tuple(import_string(path)() for path in getattr(settings, "STRANGLER_FLIP_HOOKS", ()))
+    """Hooks named in STRANGLER_FLIP_HOOKS (dotted paths to classes or factories)."""
+    return tuple(import_string(path)() for path in strangler_settings.FLIP_HOOKS)

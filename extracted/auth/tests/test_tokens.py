@@ -4,7 +4,7 @@ import jwt
 import pytest
 from django.utils import timezone
 
-from users.models import RefreshToken
+from accounts.models import RefreshToken
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError
 
+from accounts.models import User
 from strangler.sync.outbox import applying_event
-from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -65,4 +65,4 @@ def test_emails_are_unique_whatever_their_case_in_the_database_itself():
 
 
 def test_the_models_and_their_migrations_agree():
-    call_command("makemigrations", "users", "--check", "--dry-run", verbosity=0)
+    call_command("makemigrations", "accounts", "--check", "--dry-run", verbosity=0)

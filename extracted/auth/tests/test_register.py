@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.auth.hashers import identify_hasher
 
-from users.models import User
+from accounts.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -10,11 +10,11 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.test import override_settings
 
+from accounts.models import RefreshToken, User
 from strangler.sync.consumer import APPLIED, STALE, Event, apply_event
 from strangler.sync.models import OutboxEvent
 from strangler.sync.outbox import applying_event
 from strangler.sync.ownership import set_ownership
-from users.models import RefreshToken, User
 
 pytestmark = pytest.mark.django_db
 
@@ -205,9 +205,9 @@ def test_while_the_monolith_owns_users_the_admin_adds_and_deletes_none_here(admi
     set_ownership(domain="auth", owner="monolith", state="active")
     admin = admin_client.admin
 
-    assert admin_client.get(f"/admin/users/user/{admin.pk}/change/").status_code == 200
-    assert admin_client.get("/admin/users/user/add/").status_code == 403
-    assert admin_client.get(f"/admin/users/user/{admin.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/accounts/user/{admin.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/accounts/user/add/").status_code == 403
+    assert admin_client.get(f"/admin/accounts/user/{admin.pk}/delete/").status_code == 403
 
 
 def test_while_the_monolith_owns_users_an_admin_change_is_saved_by_the_monolith(
@@ -248,7 +248,7 @@ def test_while_the_monolith_owns_users_an_admin_change_is_saved_by_the_monolith(
         with override_settings(
             STRANGLER_BACKEND_URLS={"monolith": f"http://127.0.0.1:{server.server_port}"}
         ):
-            response = admin_client.post(f"/admin/users/user/{admin.pk}/change/", form)
+            response = admin_client.post(f"/admin/accounts/user/{admin.pk}/change/", form)
     finally:
         server.shutdown()
         server.server_close()

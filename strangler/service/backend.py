@@ -1,0 +1,181 @@
+"""The chassis builds a backend: the settings and urlpatterns every backend of a migration
+shares, so that a backend's own settings module says only what is its own (its name, its
+apps, its database variable) and the same request gets the same answer whichever backend
+serves it.
+
+    # settings.py of a backend
+    vars().update(backend_settings(backend="auth", project="authsvc", apps=["accounts"], ...))
+
+    # urls.py
+    urlpatterns = [*chassis_urlpatterns(), path("", include("accounts.urls"))]
+    handler400, handler404, handler500 = ERROR_HANDLERS
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from . import health
+from .config import (
+    database_settings,
+    filesystem_broker_options,
+    jwt_settings,
+    password_hashers,
+    rest_framework_settings,
+)
+from .logging import json_logging
+
+# Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
+ERROR_HANDLERS = (
+    "strangler.service.errors.json_bad_request",
+    "strangler.service.errors.json_not_found",
+    "strangler.service.errors.json_server_error",
+)
+
+MIDDLEWARE = [
+    "strangler.service.request_id.RequestIdMiddleware",
+    "strangler.service.body_size.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+FRAMEWORK_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "strangler",
+]
+
+
+def backend_settings(
+    *,
+    env: environ.Env,
+    backend: str,
+    project: str,
+    apps: list[str],
+    production: bool,
+    var_dir: Path,
+    plan: Path,
+    database_env: str,
+    static_root: Path,
+    api_title: str,
+    api_description: str,
+) -> dict:
+    """Every Django setting a backend shares with the others, from its environment."""
+    if production:
+        secret_key = env.str("DJANGO_SECRET_KEY")
+    else:
+        secret_key = env.str("DJANGO_SECRET_KEY", default="development-only-not-a-secret")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    static_root.mkdir(parents=True, exist_ok=True)
+    broker_url = env.str("CELERY_BROKER_URL", default="filesystem://")
+    settings = {
+        "SECRET_KEY": secret_key,
+        "DEBUG": env.bool("DJANGO_DEBUG", default=False),
+        "ALLOWED_HOSTS": env.list("DJANGO_ALLOWED_HOSTS", default=[] if production else ["*"]),
+        "USE_X_FORWARDED_HOST": env.bool("DJANGO_USE_X_FORWARDED_HOST", default=True),
+        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        "INSTALLED_APPS": [*FRAMEWORK_APPS, *apps],
+        "MIDDLEWARE": list(MIDDLEWARE),
+        "ROOT_URLCONF": f"{project}.urls",
+        "WSGI_APPLICATION": f"{project}.wsgi.application",
+        "APPEND_SLASH": False,
+        "TEMPLATES": [
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [],
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
+        ],
+        "DATABASES": {
+            "default": database_settings(
+                env.str(database_env, default=f"sqlite:///{var_dir / f'{backend}.sqlite3'}"),
+                conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=60),
+            )
+        },
+        "DEFAULT_AUTO_FIELD": "django.db.models.BigAutoField",
+        "AUTH_PASSWORD_VALIDATORS": [],
+        "PASSWORD_HASHERS": password_hashers(),
+        "LANGUAGE_CODE": "en-us",
+        "TIME_ZONE": "UTC",
+        "USE_I18N": True,
+        "USE_TZ": True,
+        "STATIC_URL": "static/",
+        "STATIC_ROOT": static_root,
+        "MAX_REQUEST_BODY_BYTES": MAX_REQUEST_BODY_BYTES,
+        "DATA_UPLOAD_MAX_MEMORY_SIZE": MAX_REQUEST_BODY_BYTES,
+        "REST_FRAMEWORK": rest_framework_settings(),
+        "SPECTACULAR_SETTINGS": {
+            "TITLE": api_title,
+            "DESCRIPTION": api_description,
+            "VERSION": "1.0.0",
+            "SERVE_INCLUDE_SCHEMA": False,
+            "COMPONENT_SPLIT_REQUEST": True,
+            "SCHEMA_PATH_PREFIX": r"/api",
+            "POSTPROCESSING_HOOKS": [
+                "drf_spectacular.hooks.postprocess_schema_enums",
+                "strangler.service.openapi.add_error_responses",
+            ],
+        },
+        # Celery: a broker that needs no server by default (backends exchanging events must
+        # share its folders); Redis or RabbitMQ when CELERY_BROKER_URL is set.
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": env.bool("CELERY_TASK_ALWAYS_EAGER", default=False),
+        "CELERY_TASK_ACKS_LATE": True,
+        "CELERY_TASK_REJECT_ON_WORKER_LOST": True,
+        "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
+        "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
+        "CELERY_TASK_DEFAULT_QUEUE": backend,
+        "LOGGING": json_logging(env.str("LOG_LEVEL", default="INFO")),
+        # The framework: this backend's name in the plan, and the plan, which declares the
+        # others' URLs, the owners per step and so who keeps copies of what (strangler.conf).
+        "STRANGLER_BACKEND": backend,
+        "STRANGLER_PLAN": plan,
+        "STRANGLER_HANDOVER_WAIT_SECONDS": env.float(
+            "STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0
+        ),
+        "STRANGLER_INTERNAL_TOKEN": env.str("STRANGLER_INTERNAL_TOKEN", default=""),
+    }
+    if broker_url.startswith("filesystem://"):
+        settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")
+    # Access tokens: RS256 JWTs with a `kid`, one key for every backend, so a token survives
+    # every flip (strangler.service.config.jwt_settings).
+    settings.update(jwt_settings(env, production=production, var_dir=var_dir))
+    return settings
+
+
+def chassis_urlpatterns() -> list[URLPattern | URLResolver]:
+    """Health, the admin, the API schema and the internal sync API, as every backend serves
+    them."""
+    return [
+        path("healthz", health.healthz, name="healthz"),
+        path("readyz", health.readyz, name="readyz"),
+        path("admin/", admin.site.urls),
+        path("api/schema", SpectacularAPIView.as_view(), name="schema"),
+        path("", include("strangler.sync.internal_urls")),
+    ]

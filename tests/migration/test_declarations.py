@@ -1,0 +1,86 @@
+"""Declared once, read by every backend: each backend's project is asked (in its own process,
+as it runs) what it syncs, where the others are and who owns what before the first flip, and
+the answers must agree with each other and with the plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from strangler.plan import load_plan
+from tests.migration.harness import REPO_ROOT, SHOP_PLAN
+
+BACKENDS = {"monolith": "manage.py", "auth": "extracted/auth/manage.py"}
+
+DECLARED = """
+import json
+from strangler.conf import strangler_settings
+from strangler.sync import registry
+print(json.dumps({
+    "aggregates": {
+        a.name: {"domain": a.domain, "fields": list(a.fields), "partition_by": a.partition_by,
+                 "model": a.model._meta.label,
+                 "subscribers": strangler_settings.subscribers(a.name, a.domain)}
+        for a in registry.all_aggregates()
+    },
+    "urls": strangler_settings.BACKEND_URLS,
+    "initial_owners": {
+        d: strangler_settings.initial_owner(d) for d in ("auth", "catalog", "orders")
+    },
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def declared(tmp_path_factory) -> dict[str, dict]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.endswith("_URL")},
+        "SHOP_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+    }
+    answers = {}
+    for name, manage in BACKENDS.items():
+        done = subprocess.run(
+            [sys.executable, str(REPO_ROOT / manage), "shell", "-c", DECLARED],
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        answers[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answers
+
+
+def test_every_backend_syncs_the_same_aggregates_with_the_same_fields(declared):
+    def shape(answer: dict) -> dict:
+        return {
+            name: {key: value for key, value in aggregate.items() if key != "subscribers"}
+            for name, aggregate in answer["aggregates"].items()
+            if aggregate["domain"] == "auth"
+        }
+
+    assert shape(declared["monolith"]) == shape(declared["auth"])
+    assert set(shape(declared["auth"])) == {"user", "refresh_token"}
+
+
+def test_each_backend_sends_a_domains_changes_to_the_other_backends_able_to_own_it(declared):
+    for name in ("user", "refresh_token"):
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["auth"]
+        assert declared["auth"]["aggregates"][name]["subscribers"] == ["monolith"]
+
+
+def test_backend_urls_and_first_owners_come_from_the_plan_alike_everywhere(declared):
+    plan = load_plan(SHOP_PLAN, env={})
+    urls = {name: backend.url for name, backend in plan.backends.items()}
+    for answer in declared.values():
+        assert answer["urls"] == urls
+        assert answer["initial_owners"] == {
+            "auth": "monolith",
+            "catalog": "monolith",
+            "orders": "monolith",
+        }
