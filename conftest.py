@@ -1,5 +1,9 @@
 import pytest
 
+# The accounts domain's fixtures (api, customer, staff, as_customer, ...), as every project
+# that installs the domain uses them.
+pytest_plugins = ["accounts.testing"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

@@ -1,12 +1,12 @@
-"""Fixtures of the auth service's tests: an API client and users made through the ORM."""
+"""Fixtures of the auth service's tests: the accounts domain's own (an API client, users made
+through the ORM, bearer headers), and which backend owns the domain."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from strangler.service import keys
-from strangler.service.tokens import issue_access_token
 from strangler.sync.ownership import set_ownership
+
+pytest_plugins = ["accounts.testing"]
 
 
 @pytest.fixture
@@ -19,32 +19,6 @@ def owns_auth(db) -> None:
 @pytest.fixture
 def monolith_owns_auth(db) -> None:
     set_ownership(domain="auth", owner="monolith", state="active")
-
-
-@pytest.fixture
-def api() -> APIClient:
-    return APIClient()
-
-
-@pytest.fixture
-def customer(db) -> User:
-    return User.objects.create_user(email="ann@example.com", password="ann-pass-1234", name="Ann")
-
-
-@pytest.fixture
-def staff(db) -> User:
-    return User.objects.create_user(
-        email="staff@example.com", password="staff-pass-1234", name="Staff", is_staff=True
-    )
-
-
-@pytest.fixture
-def bearer():
-    def make(user: User) -> dict[str, str]:
-        token = issue_access_token(user_id=user.pk, email=user.email, is_staff=user.is_staff)
-        return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-    return make
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from django.urls import include, path, register_converter
 
-from strangler.service.backend import ERROR_HANDLERS, chassis_urlpatterns
 from strangler.service.converters import ResourceIdConverter
+from strangler.service.urls import ERROR_HANDLERS, chassis_urlpatterns
 
 register_converter(ResourceIdConverter, "id")
 

@@ -1,14 +1,11 @@
-"""The chassis builds a backend: the settings and urlpatterns every backend of a migration
-shares, so that a backend's own settings module says only what is its own (its name, its
-apps, its database variable) and the same request gets the same answer whichever backend
-serves it.
+"""The chassis builds a backend's settings: what every backend of a migration shares, so that a
+backend's own settings module says only what is its own (its name, its apps, its database
+variable) and the same request gets the same answer whichever backend serves it.
 
     # settings.py of a backend
     vars().update(backend_settings(backend="auth", project="authsvc", apps=["accounts"], ...))
 
-    # urls.py
-    urlpatterns = [*chassis_urlpatterns(), path("", include("accounts.urls"))]
-    handler400, handler404, handler500 = ERROR_HANDLERS
+Nothing here imports DRF or the admin: settings are still being read when this runs.
 """
 
 from __future__ import annotations
@@ -16,11 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView
 
-from . import health
 from .config import (
     database_settings,
     filesystem_broker_options,
@@ -32,12 +25,6 @@ from .logging import json_logging
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
-
-ERROR_HANDLERS = (
-    "strangler.service.errors.json_bad_request",
-    "strangler.service.errors.json_not_found",
-    "strangler.service.errors.json_server_error",
-)
 
 MIDDLEWARE = [
     "strangler.service.request_id.RequestIdMiddleware",
@@ -167,15 +154,3 @@ def backend_settings(
     # every flip (strangler.service.config.jwt_settings).
     settings.update(jwt_settings(env, production=production, var_dir=var_dir))
     return settings
-
-
-def chassis_urlpatterns() -> list[URLPattern | URLResolver]:
-    """Health, the admin, the API schema and the internal sync API, as every backend serves
-    them."""
-    return [
-        path("healthz", health.healthz, name="healthz"),
-        path("readyz", health.readyz, name="readyz"),
-        path("admin/", admin.site.urls),
-        path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-        path("", include("strangler.sync.internal_urls")),
-    ]

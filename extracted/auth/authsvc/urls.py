@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from strangler.service.backend import ERROR_HANDLERS, chassis_urlpatterns
+from strangler.service.urls import ERROR_HANDLERS, chassis_urlpatterns
 
 urlpatterns = [*chassis_urlpatterns(), path("", include("accounts.urls"))]
 

@@ -71,7 +71,7 @@ def test_a_registration_that_loses_the_race_to_the_unique_index_is_a_duplicate(
     api, customer, monkeypatch
 ):
     # Both requests passed the "is it taken?" check; only the database can refuse the second.
-    monkeypatch.setattr("users.services.email_taken", lambda *, email: False)
+    monkeypatch.setattr("accounts.services.email_taken", lambda *, email: False)
 
     response = _register(api, email="Ann@Example.com")
 

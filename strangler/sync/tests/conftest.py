@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from rest_framework.test import APIClient
 
+from strangler.conf import strangler_settings
+
 # (method, path, headers, body) -> (status, JSON answer)
 Answer = Callable[[str, str, dict, bytes], tuple[int, object]]
 
@@ -47,7 +49,7 @@ def fake_auth_backend(settings):
         ).start()
         servers.append(server)
         settings.STRANGLER_BACKEND_URLS = {
-            **settings.STRANGLER_BACKEND_URLS,
+            **strangler_settings.BACKEND_URLS,
             "auth": f"http://127.0.0.1:{server.server_port}",
         }
 
