@@ -12,20 +12,24 @@ key directory and a Redis broker (database 8 by default). Then:
    auth service with strangler.sync.backfill (what `strangle backfill auth` runs, --batch rows
    per call), then parity is checked.
 2. Parity: --parity-rows refresh tokens, the same rows with the same ids, are written by SQL into
-   both databases (accounts_refreshtoken, users_refreshtoken); then the domain's parity is timed
+   both databases (the *_refreshtoken table of each); then the domain's parity is timed
    (strangler.sync.parity.compare per aggregate, as `strangle parity auth` runs it).
-3. Sync throughput: bench/sync_generator.py, a process of its own on the monolith's settings
-   and database, calls accounts.services in-process at a fixed rate of events/s (refresh-token
-   rotations over --chains pre-issued chains, 2 events each, spread over the partitions), open
-   loop, for each rate of --rates (--headline-duration s at the headline rate 200/s,
-   --duration s for the others). Each outbox row's created_at (monolith) is joined on event_id
-   with the inbox row's applied_at (auth): lag p50/p90/p99/max. Then up to --search-steps more
-   rates narrow down the highest rate carried with lag p99 < 1 s.
+3. Sync throughput: bench/sync_generator.py, --processes processes of their own on the
+   monolith's settings and database, calls accounts.services in-process at a fixed rate of
+   events/s (refresh-token rotations over --chains pre-issued chains, 2 events each, spread over
+   the partitions), open loop, for each rate of --rates (--headline-duration s at the headline
+   rate 200/s, --duration s for the others). Each outbox row's created_at (monolith) is joined
+   on event_id with the inbox row's applied_at (auth): lag p50/p90/p99/max. Then up to
+   --search-steps more rates narrow down the highest rate carried with lag p99 < 1 s.
 4. HTTP writes: bench.write_load.WriteLoad, closed loop with no pause, against the monolith's
    API with each client count of --http-clients: write events/s achieved and their lag.
 5. Handover: under a WriteLoad of --handover-clients clients through the monolith's URL,
    strangler.sync.flip.hand_over --flips times, alternating monolith -> auth and back: the
    write pause of each. Then both directions' events are checked applied, and parity again.
+
+During each load of 3 and 4, bench/sync_cpu.py records the CPU each component used (from /proc),
+the PostgreSQL sessions opened on each database and what the active sessions waited on; during
+5, how long each of hand_over's calls took: where the time goes, beside what it amounts to.
 
 Results: bench/results/sync.md and sync.json (with the previous design's figures beside them).
 Exits 1 if a parity is not clean, an event was not applied, more than 1% of the generator's
@@ -43,7 +47,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -182,6 +186,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--handover-timeout", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per backend")
     parser.add_argument(
+        "--consumer-db-reuse",
+        type=int,
+        default=0,
+        metavar="N",
+        help="experiment: set CELERY_DB_REUSE_MAX=N on both backends (bench settings modules), "
+        "so the sync consumers keep their database connection between tasks (default: off, "
+        "the backends' own settings)",
+    )
+    parser.add_argument(
         "--skip",
         type=lambda text: tuple(p for p in text.split(",") if p),
         default=(),
@@ -256,12 +269,14 @@ def server_version(database_url: str) -> str:
         return str(conn.execute("SHOW server_version").fetchone()[0])
 
 
-def databases(monolith: LiveBackend, auth: LiveBackend) -> dict[str, str]:
-    """Database name -> label, for CpuMeter."""
-    return {
+def cpu_meter(monolith: LiveBackend, auth: LiveBackend) -> CpuMeter:
+    """CPU per component and new database sessions during a load (bench.sync_cpu)."""
+    databases = {
         urlsplit(monolith.database_url).path.lstrip("/"): "monolith",
         urlsplit(auth.database_url).path.lstrip("/"): "auth",
     }
+    admin_url = urlunsplit(urlsplit(monolith.database_url)._replace(path="/postgres"))
+    return CpuMeter(databases, admin_url)
 
 
 def settle() -> None:
@@ -296,6 +311,26 @@ class TimedBackendSync(BackendSync):
             return super().upsert(aggregate, rows)
         finally:
             self.write_s += time.perf_counter() - started
+
+
+@dataclass
+class RecordingBackendSync(BackendSync):
+    """A backend's sync API that records how long each call takes, by kind of call (the
+    domain's name left out): where a handover's pause goes."""
+
+    calls: list[tuple[str, float]] = field(default_factory=list)
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        started = time.perf_counter()
+        try:
+            return super()._call(method, path, **kwargs)
+        finally:
+            kind = f"{self.name}: {method} {path.replace(f'/{DOMAIN}/', '/<domain>/')}"
+            self.calls.append((kind, time.perf_counter() - started))
+
+    def take_calls(self) -> list[tuple[str, float]]:
+        calls, self.calls = self.calls, []
+        return calls
 
 
 def run_backfill(
@@ -378,7 +413,7 @@ def run_throughput_phase(
     load_average = os.getloadavg()[0]
     high_water = outbox_high_water(monolith.database_url)
     log(f"in-process writes: {rate:g} events/s for {duration:g}s ({args.kind})")
-    with CpuMeter(databases(monolith, auth)) as meter:
+    with cpu_meter(monolith, auth) as meter:
         figures = generator.run(rate=rate, duration=duration, kind=args.kind, threads=args.threads)
     lag, drain_s = measure_lag(
         writer_url=monolith.database_url,
@@ -421,9 +456,7 @@ def next_search_rate(phases: list[ThroughputPhase]) -> float | None:
     return float(round(middle / 10) * 10) if middle >= 20 else round(middle, 1)
 
 
-def run_throughput(
-    report: SyncReport, monolith: LiveBackend, auth: LiveBackend, *, args, scratch: Path
-) -> None:
+def run_throughput(report: SyncReport, monolith: LiveBackend, auth: LiveBackend, *, args) -> None:
     with Generator(
         env=monolith.env, log_path=monolith.log_path, processes=args.processes
     ) as generator:
@@ -477,7 +510,7 @@ def run_http_phase(
     # register_every: the clients register once (a registration hashes a password); after that
     # every second request is a refresh-token rotation.
     with (
-        CpuMeter(databases(monolith, auth)) as meter,
+        cpu_meter(monolith, auth) as meter,
         WriteLoad(monolith.base_url, clients=clients, pause=0.0, register_every=1e9) as load,
     ):
         time.sleep(args.http_duration)
@@ -509,8 +542,8 @@ def run_http_phase(
 # -- handover ---------------------------------------------------------------------------------
 def run_handovers(monolith: LiveBackend, auth: LiveBackend, *, args) -> HandoverFigures:
     backends = {
-        "monolith": BackendSync("monolith", monolith.base_url, timeout=30.0),
-        "auth": BackendSync("auth", auth.base_url, timeout=30.0),
+        "monolith": RecordingBackendSync("monolith", monolith.base_url, timeout=30.0),
+        "auth": RecordingBackendSync("auth", auth.base_url, timeout=30.0),
     }
     databases = {"monolith": monolith.database_url, "auth": auth.database_url}
     high_water = {name: outbox_high_water(url) for name, url in databases.items()}
@@ -525,6 +558,8 @@ def run_handovers(monolith: LiveBackend, auth: LiveBackend, *, args) -> Handover
             new = backends["auth" if owner == "monolith" else "monolith"]
             after_id = old.status()["outbox"]["last_id"]
             flip = Flip(old=old.name, new=new.name, after_id=after_id, pause_s=None)
+            for backend in backends.values():
+                backend.take_calls()
             try:
                 flip.pause_s = hand_over(
                     DomainMove(DOMAIN, old=old, new=new),
@@ -535,6 +570,12 @@ def run_handovers(monolith: LiveBackend, auth: LiveBackend, *, args) -> Handover
                 owner = new.name
             except SyncError as error:
                 flip.error = str(error)[:300]
+            for backend in backends.values():
+                role = "old owner" if backend is old else "new owner"
+                for call, seconds in backend.take_calls():
+                    kind = f"{role}: {call.split(': ', 1)[1]}"
+                    flip.calls_ms[kind] = round(flip.calls_ms.get(kind, 0.0) + seconds * 1000, 1)
+                    flip.call_counts[kind] = flip.call_counts.get(kind, 0) + 1
             figures.flips.append(flip)
             log(
                 f"{old.name} -> {new.name}: "
@@ -568,11 +609,28 @@ def backend_env(args: argparse.Namespace, *, var_dir: Path, urls: dict[str, str]
     }
 
 
-def monolith_env() -> dict:
-    # A cheap password hasher for the registrations of the HTTP loads (bench.sync_settings);
-    # bench.sync_settings must be importable from gunicorn's and Celery's working directories.
+def bench_settings_env(module: str) -> dict:
+    # The bench's settings modules must be importable from gunicorn's and Celery's working
+    # directories.
     python_path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    return {"DJANGO_SETTINGS_MODULE": "bench.sync_settings", "PYTHONPATH": python_path}
+    return {"DJANGO_SETTINGS_MODULE": module, "PYTHONPATH": python_path}
+
+
+def monolith_env(args: argparse.Namespace | None = None) -> dict:
+    # A cheap password hasher for the registrations of the HTTP loads (bench.sync_settings).
+    env = bench_settings_env("bench.sync_settings")
+    if args is not None and args.consumer_db_reuse:
+        env["BENCH_CELERY_DB_REUSE_MAX"] = str(args.consumer_db_reuse)
+    return env
+
+
+def auth_env(args: argparse.Namespace) -> dict:
+    if not args.consumer_db_reuse:
+        return {}
+    return {
+        **bench_settings_env("bench.sync_auth_settings"),
+        "BENCH_CELERY_DB_REUSE_MAX": str(args.consumer_db_reuse),
+    }
 
 
 def describe(args: argparse.Namespace) -> dict[str, Any]:
@@ -606,6 +664,10 @@ def describe(args: argparse.Namespace) -> dict[str, Any]:
         f"{args.http_duration:g} s each, no pause (closed loop), monolith API",
         "handover": f"{args.flips} flips under {args.handover_clients} WriteLoad clients "
         f"(0.05 s pause), timeout {args.handover_timeout:g} s, id gap {args.id_gap}",
+        "consumer database connections": f"kept between tasks (CELERY_DB_REUSE_MAX="
+        f"{args.consumer_db_reuse}, an experiment: --consumer-db-reuse)"
+        if args.consumer_db_reuse
+        else "the backends' own settings (Celery's Django fixup closes them around every task)",
         "password hasher": "MD5 on the monolith (bench.sync_settings) for the HTTP loads' "
         "registrations; the backfilled users have a PBKDF2 hash",
     }
@@ -633,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
             LiveBackend(
                 name="e_monolith",
                 project=MONOLITH,
-                env={**shared, **monolith_env()},
+                env={**shared, **monolith_env(args)},
                 products=20,
                 workers=args.workers,
                 sync=True,
@@ -642,7 +704,7 @@ def main(argv: list[str] | None = None) -> int:
             LiveBackend(
                 name="e_auth",
                 project=AUTH,
-                env=shared,
+                env={**shared, **auth_env(args)},
                 workers=args.workers,
                 sync=True,
                 port=int(urls["auth"].rsplit(":", 1)[1]),
@@ -679,7 +741,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 )
             if "throughput" not in args.skip:
-                run_throughput(report, monolith, auth, args=args, scratch=scratch)
+                run_throughput(report, monolith, auth, args=args)
             if "http" not in args.skip:
                 for clients in args.http_clients:
                     settle()

@@ -168,6 +168,9 @@ class Flip:
     after_id: int
     pause_s: float | None  # None: refused
     error: str = ""
+    # hand_over's calls to the backends' sync API, by kind: total ms and how many
+    calls_ms: dict[str, float] = field(default_factory=dict)
+    call_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -186,6 +189,22 @@ class HandoverFigures:
     def events(self) -> int:
         return sum(lag.events for lag in self.lags.values())
 
+    def mean_calls_ms(self) -> dict[str, tuple[float, float]]:
+        """Per kind of call: mean ms per flip and mean calls per flip, over the flips made."""
+        made = [f for f in self.flips if f.pause_s is not None] or self.flips
+        kinds: dict[str, tuple[float, float]] = {}
+        for flip in made:
+            for kind, ms in flip.calls_ms.items():
+                total, count = kinds.get(kind, (0.0, 0.0))
+                kinds[kind] = (total + ms, count + flip.call_counts.get(kind, 0))
+        flips = max(1, len(made))
+        return dict(
+            sorted(
+                ((k, (t / flips, c / flips)) for k, (t, c) in kinds.items()),
+                key=lambda kv: -kv[1][0],
+            )
+        )
+
     def to_dict(self) -> dict[str, Any]:
         pauses = self.pauses_ms
         return {
@@ -194,6 +213,10 @@ class HandoverFigures:
             "pause_p50_ms": round(statistics.median(pauses), 1) if pauses else None,
             "pause_max_ms": round(max(pauses), 1) if pauses else None,
             "flips": [asdict(f) for f in self.flips],
+            "mean_calls_ms_per_flip": {
+                kind: {"ms": round(ms, 1), "calls": round(calls, 1)}
+                for kind, (ms, calls) in self.mean_calls_ms().items()
+            },
             "write_events": self.events,
             "load": self.load,
             "lags": {name: asdict(lag) for name, lag in self.lags.items()},
@@ -239,6 +262,34 @@ def _cpu_table(phases: list[tuple[str, dict[str, Any] | None, int]]) -> list[str
     lines.append(
         "| other | " + " | ".join(cell(cpu["other_s"], cpu, 0) for _, cpu, _ in phases) + " |"
     )
+    if any(cpu.get("new_database_sessions") for _, cpu, _ in phases):
+        lines.append(
+            "| new PostgreSQL connections (monolith / auth database) | "
+            + " | ".join(
+                " / ".join(
+                    str(cpu.get("new_database_sessions", {}).get(db, "-"))
+                    for db in ("monolith", "auth")
+                )
+                for _, cpu, _ in phases
+            )
+            + " |"
+        )
+    for database in ("monolith", "auth"):
+        if any(cpu.get("database_active_sessions", {}).get(database) for _, cpu, _ in phases):
+            lines.append(
+                f"| {database} database: active sessions by wait event (sampled) | "
+                + " | ".join(
+                    ", ".join(
+                        f"{event} {share:.2f}"
+                        for event, share in list(
+                            cpu.get("database_active_sessions", {}).get(database, {}).items()
+                        )[:4]
+                    )
+                    or "-"
+                    for _, cpu, _ in phases
+                )
+                + " |"
+            )
     lines.append(
         "| machine busy | "
         + " | ".join(
@@ -363,7 +414,9 @@ class SyncReport:
             f"batch {b['batch']}) | {now} | ≥ {_n(TARGETS['backfill_rows_per_s'])} rows/s |"
         )
         p = before["parity"]
-        big = max(self.parity, key=lambda x: x.rows, default=None)
+        # The parity timed over the rows written into both databases for it, else the largest.
+        seeded = [x for x in self.parity if x.setup]
+        big = max(seeded or self.parity, key=lambda x: x.rows, default=None)
         now = "-"
         if big is not None:
             now = f"{_n(big.rows)} rows in {big.seconds:.1f} s ({_n(big.rows_per_s)} rows/s)"
@@ -588,6 +641,18 @@ class SyncReport:
             )
         if load.get("failures"):
             lines.append(f"- failures: {load['failures'][:3]}")
+        calls = h.mean_calls_ms()
+        if calls:
+            lines += [
+                "",
+                "Where the pause goes: hand_over's calls to the backends' /internal/sync/ API, "
+                "mean per flip (the fence waits for writes under way; `behind` is polled every "
+                "20 ms until the new owner holds the watermark):",
+                "",
+                "| call | ms per flip | calls per flip |",
+                "| --- | ---: | ---: |",
+                *[f"| {kind} | {ms:.0f} | {n:.1f} |" for kind, (ms, n) in calls.items()],
+            ]
         lines += [
             "",
             "| # | from | to | after_id | pause ms |",

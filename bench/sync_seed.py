@@ -13,11 +13,16 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 from psycopg import sql
 
-# The refresh tokens of the monolith's accounts app and of the auth service's users app: the
-# same columns (see accounts.models.RefreshToken and users.models.RefreshToken).
-MONOLITH_TOKENS = ("accounts_refreshtoken", "accounts_user")
-AUTH_TOKENS = ("users_refreshtoken", "users_user")
-TOKEN_COLUMNS = ("id", "user_id", "token_hash", "family", "created_at", "expires_at", "used_at")
+# The refresh tokens and users of the auth domain (accounts.models.RefreshToken and User): the
+# same columns in both backends, in tables named after the app that holds them there.
+TABLES = """
+SELECT tokens.table_name, users.table_name
+FROM information_schema.tables AS tokens
+JOIN information_schema.tables AS users
+  ON users.table_schema = tokens.table_schema
+ AND users.table_name = left(tokens.table_name, -length('refreshtoken')) || 'user'
+WHERE tokens.table_schema = current_schema() AND tokens.table_name LIKE '%\\_refreshtoken'
+"""
 
 # Token n (1..count) belongs to the (n mod users)-th user by id, so both databases, holding the
 # same users under the same ids (after a clean backfill), get exactly the same rows. Values are
@@ -34,7 +39,7 @@ SELECT g, numbered.id,
        timestamptz '2026-01-08 00:00:00+00' + make_interval(secs => g),
        CASE WHEN g %% 3 = 0
             THEN timestamptz '2026-01-02 00:00:00+00' + make_interval(secs => g) END
-FROM generate_series(%(first)s, %(last)s) AS g
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS g
 JOIN numbered ON numbered.n = g %% (SELECT users FROM total)
 """
 # Rows created later by the backend itself must not collide with the explicit ids.
@@ -46,8 +51,17 @@ SELECT setval(pg_get_serial_sequence(%(table)s, 'id'),
 CHUNK = 250_000
 
 
-def _insert_tokens(database_url: str, tables: tuple[str, str], *, count: int, first: int) -> None:
-    tokens, users = tables
+def token_tables(conn: psycopg.Connection) -> tuple[str, str]:
+    """(refresh token table, user table) of a backend's database."""
+    found = conn.execute(TABLES).fetchall()
+    if len(found) != 1:
+        raise RuntimeError(f"expected one *_refreshtoken table with its *_user table: {found}")
+    return found[0]
+
+
+def _insert_tokens(database_url: str, *, count: int, first: int) -> None:
+    with psycopg.connect(database_url) as conn:
+        tokens, users = token_tables(conn)
     statement = sql.SQL(INSERT_TOKENS).format(
         tokens=sql.Identifier(tokens), users=sql.Identifier(users)
     )
@@ -73,16 +87,9 @@ def insert_tokens_both(*, monolith_url: str, auth_url: str, count: int, first: i
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [
-            pool.submit(_insert_tokens, monolith_url, MONOLITH_TOKENS, count=count, first=first),
-            pool.submit(_insert_tokens, auth_url, AUTH_TOKENS, count=count, first=first),
+            pool.submit(_insert_tokens, url, count=count, first=first)
+            for url in (monolith_url, auth_url)
         ]
         for future in futures:
             future.result()
     return time.perf_counter() - started
-
-
-def max_token_id(database_url: str, *, auth: bool = False) -> int:
-    table = (AUTH_TOKENS if auth else MONOLITH_TOKENS)[0]
-    with psycopg.connect(database_url) as conn:
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(table))
-        return int(conn.execute(query).fetchone()[0])

@@ -72,3 +72,16 @@ def test_windows_show_a_backlog_growing_and_the_consumer_pace() -> None:
     assert report.windows[1].max_ms == 900.0
     # 10 events applied between 0 s and 9.9 s
     assert report.applied_per_s == round(9 / 9.9, 1)
+
+
+def test_the_writers_pace_and_the_relay_batches_are_read_from_the_outbox() -> None:
+    rows = [
+        outbox("a", created_ms=0, sent_ms=50),
+        outbox("b", created_ms=20, sent_ms=50),
+        outbox("c", created_ms=1000, sent_ms=1100),
+    ]
+    report = join_lags(rows, {})
+    # 3 events created over 1 s: 2 intervals
+    assert report.created_per_s == 2.0
+    # a and b went out in one relay batch (one sent_at), c in another
+    assert report.relay_batches == 2

@@ -43,14 +43,6 @@ class BackendSync:
     def status(self) -> dict:
         return self._call("GET", "status")
 
-    def event_outcome(self, event_id: str) -> str | None:
-        try:
-            return self._call("GET", f"events/{event_id}")["outcome"]
-        except SyncError as exc:
-            if " 404 " in str(exc):
-                return None
-            raise
-
     def rows(self, aggregate: str, *, after: int, limit: int) -> dict:
         return self._call(
             "GET", f"aggregates/{aggregate}/rows", params={"after": after, "limit": limit}
