@@ -319,6 +319,10 @@ class SyncReport:
         problems = [
             f"parity {p.when} is not clean: {p.suspects}" for p in self.parity if not p.clean
         ]
+        if self.prepare.get("missing"):
+            problems.append(
+                f"{self.prepare['missing']} events of the chains' logins were not applied on auth"
+            )
         for phase in self.throughput:
             if phase.lag.missing:
                 problems.append(
