@@ -6,9 +6,13 @@
 BENCH_PYTHON ?= .venv/bin/python
 BENCH_ARGS ?=
 
-.PHONY: bench
-bench:
+.PHONY: bench wrk-install
+# The bench's own tests drive wrk against a loopback server, so `make test` needs it too.
+TEST_PREREQUISITES += wrk-install
+wrk-install:
 	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+
+bench: wrk-install
 	@$(BENCH_PYTHON) -c "import locust" 2>/dev/null || $(BENCH_PYTHON) -m pip install --quiet -e '.[bench]'
 	$(BENCH_PYTHON) -m bench.monolith_bench $(BENCH_ARGS)
 

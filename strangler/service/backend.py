@@ -138,6 +138,9 @@ def backend_settings(
         "CELERY_WORKER_PREFETCH_MULTIPLIER": 1,
         "CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP": True,
         "CELERY_TASK_DEFAULT_QUEUE": backend,
+        # Celery's Django fixup closes the database connection around every task unless this is
+        # set: each sync batch would open a new connection (746 in 15 s at 200 events/s).
+        "CELERY_DB_REUSE_MAX": 1000,
         "LOGGING": json_logging(env.str("LOG_LEVEL", default="INFO")),
         # The framework: this backend's name in the plan, and the plan, which declares the
         # others' URLs, the owners per step and so who keeps copies of what (strangler.conf).

@@ -10,7 +10,9 @@ import os
 import queue
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .client import BackendSync
 
 # Rows per store call: a call's body stays under the backends' request size limit (1 MiB).
 STORE_ROWS = 1000
+STORES_IN_FLIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,19 @@ def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> It
         yield page
 
 
+def _store(target: BackendSync, aggregate: str, rows: list[dict]) -> None:
+    for start in range(0, len(rows), STORE_ROWS):
+        target.upsert(aggregate, rows[start : start + STORE_ROWS])
+
+
+def _finish(entry, aggregate: str, checkpoint: dict[str, int], checkpoint_file: Path) -> int:
+    rows, stored = entry
+    stored.result()  # a failed store raises here, before the checkpoint passes it
+    checkpoint[aggregate] = rows[-1]["id"]
+    _save_checkpoint(checkpoint_file, checkpoint)
+    return len(rows)
+
+
 def backfill(
     *,
     domain: str,
@@ -83,13 +99,19 @@ def backfill(
     for aggregate in aggregates:
         total = source_status[aggregate]["count"]
         done = 0
-        for rows in _pages(source, aggregate, after=checkpoint.get(aggregate, 0), batch=batch):
-            for start in range(0, len(rows), STORE_ROWS):
-                target.upsert(aggregate, rows[start : start + STORE_ROWS])
-            done += len(rows)
-            checkpoint[aggregate] = rows[-1]["id"]
-            _save_checkpoint(checkpoint_file, checkpoint)
-            on_progress(aggregate, done, total)
+        # Pages are stored STORES_IN_FLIGHT at a time (the target's workers store in parallel);
+        # the checkpoint only ever moves past pages stored completely, in order.
+        with ThreadPoolExecutor(max_workers=STORES_IN_FLIGHT) as pool:
+            in_flight: deque = deque()
+            pages = _pages(source, aggregate, after=checkpoint.get(aggregate, 0), batch=batch)
+            for rows in pages:
+                in_flight.append((rows, pool.submit(_store, target, aggregate, rows)))
+                while in_flight and (len(in_flight) >= STORES_IN_FLIGHT or in_flight[0][1].done()):
+                    done += _finish(in_flight.popleft(), aggregate, checkpoint, checkpoint_file)
+                    on_progress(aggregate, done, total)
+            while in_flight:
+                done += _finish(in_flight.popleft(), aggregate, checkpoint, checkpoint_file)
+                on_progress(aggregate, done, total)
         copied[aggregate] = done
     floors = {name: source_status[name]["max_id"] for name in aggregates}
     moved = target.move_sequences(domain, floor=floors, gap=id_gap)["moved"]

@@ -134,18 +134,14 @@ def hand_over(
     started = time.monotonic()
     try:
         new.set_ownership(domain, owner=old.name, state=HANDOVER)
-        watermark = old.fence(domain, owner=old.name, after=after_id)
+        fenced = old.fence(domain, owner=old.name, after=after_id)
+        watermark = fenced["watermark"]
         log(
             f"{domain}: writes fenced; watermark of "
             f"{sum(len(v) for v in watermark.values())} aggregates"
         )
         wait_for_watermark(new, watermark, timeout=timeout)
-        floors = {
-            name: info["max_id"]
-            for name, info in old.status()["aggregates"].items()
-            if info["domain"] == domain
-        }
-        new.move_sequences(domain, floor=floors, gap=id_gap)
+        new.move_sequences(domain, floor=fenced["max_ids"], gap=id_gap)
         new.set_ownership(domain, owner=new.name, state=ACTIVE)
     except SyncError:
         # Put both back to the old owner; a failure here is reported by the original error.

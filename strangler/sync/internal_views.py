@@ -229,7 +229,12 @@ def fence(request, domain: str):
         raise LookupError(f"no synced aggregate in domain {domain!r}")
     ownership = set_ownership(domain=domain, owner=str(body["owner"]), state="handover")
     return JsonResponse(
-        {"ownership": vars(ownership), "watermark": watermark(domain=domain, after_id=after)}
+        {
+            "ownership": vars(ownership),
+            "watermark": watermark(domain=domain, after_id=after),
+            # With writes fenced these are final: the new owner's ids start above them.
+            "max_ids": {a.name: max_id(a.model) for a in registry.in_domain(domain)},
+        }
     )
 
 

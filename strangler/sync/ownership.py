@@ -92,7 +92,17 @@ def check_ownership(domain: str) -> None:
 
 
 def require_ownership(domain: str) -> None:
-    """Inside a write transaction: raises NotOwner unless this backend owns `domain` now."""
+    """Inside a write transaction: raises NotOwner unless this backend owns `domain` now.
+
+    The check's lock lasts until the transaction ends, so within one transaction the domain is
+    checked once: the saves a write makes (a token used, a token issued) do not check again.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("require_ownership must run inside the write's transaction")
+    checked = getattr(connection, "_strangler_owned", None)
+    outermost = connection.atomic_blocks[0]
+    if checked is not None and checked[0] is outermost and domain in checked[1]:
+        return
     _ensure_row(domain)
     table = DomainOwnership._meta.db_table
     lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
@@ -101,6 +111,11 @@ def require_ownership(domain: str) -> None:
         owner, state = cursor.fetchone()
     if owner != this_backend() or state != DomainOwnership.State.ACTIVE:
         raise NotOwner(Ownership(domain=domain, owner=owner, state=state))
+    if len(connection.atomic_blocks) == 1:
+        # Taken at the outermost level, the lock is not released by a savepoint's rollback.
+        if checked is None or checked[0] is not outermost:
+            checked = connection._strangler_owned = (outermost, set())
+        checked[1].add(domain)
 
 
 def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
@@ -108,6 +123,7 @@ def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
     if state not in DomainOwnership.State.values:
         raise ValueError(f"unknown ownership state {state!r}")
     _ensure_row(domain)
+    connection._strangler_owned = None  # what this transaction checked may have changed
     with transaction.atomic():
         row = DomainOwnership.objects.select_for_update().get(domain=domain)
         row.owner, row.state = owner, state

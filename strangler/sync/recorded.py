@@ -54,20 +54,40 @@ class SyncedModel(models.Model):
     def save(self, *args, **kwargs):
         if not self._recorded(kwargs.get("update_fields")):
             return super().save(*args, **kwargs)
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            require_ownership(registry.for_model(type(self)).domain)
-            super().save(*args, **kwargs)
+
+        def write() -> None:
+            super(SyncedModel, self).save(*args, **kwargs)
             record_change(self)
+
+        self._owned_write(kwargs.get("using"), write)
+        return None
 
     def delete(self, *args, **kwargs):
         if not self._recorded(None):
             return super().delete(*args, **kwargs)
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            require_ownership(registry.for_model(type(self)).domain)
+        deleted = []
+
+        def write() -> None:
             record_change(self, deleted=True)
-            return super().delete(*args, **kwargs)
+            deleted.append(super(SyncedModel, self).delete(*args, **kwargs))
+
+        self._owned_write(kwargs.get("using"), write)
+        return deleted[0]
+
+    def _owned_write(self, using: str | None, write) -> None:
+        """Runs `write` where this backend owns the model's domain, in one transaction."""
+        using = using or router.db_for_write(type(self), instance=self)
+        domain = registry.for_model(type(self)).domain
+        if transaction.get_connection(using).in_atomic_block:
+            # Checked before any write: a refusal leaves the caller's transaction usable. No
+            # savepoint after it: a failed save fails the caller's write, as it would alone.
+            require_ownership(domain)
+            with transaction.atomic(using=using, savepoint=False):
+                write()
+        else:
+            with transaction.atomic(using=using):
+                require_ownership(domain)
+                write()
 
     def owned_here(self) -> bool:
         """Whether this backend owns the model's domain now (a look, not a lock)."""

@@ -37,9 +37,10 @@ class Command(BaseCommand):
             if relayed and (once or time.monotonic() - reported_at >= 10):
                 self.stdout.write(f"relayed {relayed} events")
                 relayed, reported_at = 0, time.monotonic()
-            if sent:
-                continue
+            if sent == batch:
+                continue  # a backlog: publish the next batch at once
             if once:
                 return
-            else:
-                time.sleep(interval)
+            # A pause after a partial batch lets the next one gather more events: one message
+            # (and one consumer transaction) per partition carries many events.
+            time.sleep(interval)

@@ -55,7 +55,7 @@ class FakeBackend:
     def fence(self, domain, *, owner, after):
         self.calls.append(("fence", owner, after))
         self.view = (owner, "handover")
-        return {"user": {"7": 3}, "refresh_token": {}}
+        return {"watermark": {"user": {"7": 3}, "refresh_token": {}}, "max_ids": {"user": 41}}
 
     def behind(self, watermark):
         self.calls.append(("behind", watermark))
