@@ -80,10 +80,9 @@ class BackendSync:
     def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> dict:
         return self._call("POST", f"domains/{domain}/sequences", json={"floor": floor, "gap": gap})
 
-    def fence(self, domain: str, *, owner: str, after: int) -> dict[str, dict[str, int]]:
-        return self._call("POST", f"domains/{domain}/fence", json={"owner": owner, "after": after})[
-            "watermark"
-        ]
+    def fence(self, domain: str, *, owner: str, after: int) -> dict:
+        """Fences the domain's writes there; returns {"watermark", "max_ids"}."""
+        return self._call("POST", f"domains/{domain}/fence", json={"owner": owner, "after": after})
 
     def behind(self, watermark: dict[str, dict[str, int]]) -> dict:
         return self._call("POST", "behind", json={"watermark": watermark})
