@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strangler.errors import StranglerError
+
 
 @dataclass(frozen=True, slots=True)
 class PlanIssue:
@@ -25,7 +27,7 @@ class PlanIssue:
         return ": ".join(parts) + f": {self.message}"
 
 
-class PlanError(Exception):
+class PlanError(StranglerError):
     """The plan cannot be used; `issues` lists every problem found, in file order."""
 
     def __init__(self, issues: list[PlanIssue]) -> None:

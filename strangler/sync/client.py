@@ -5,10 +5,11 @@ from dataclasses import dataclass
 import httpx
 
 from strangler.conf import strangler_settings
+from strangler.errors import StranglerError
 from strangler.service.http import service_client
 
 
-class SyncError(Exception):
+class SyncError(StranglerError):
     """A sync step failed; the message says where and why, in one line."""
 
 

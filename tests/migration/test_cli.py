@@ -1,9 +1,11 @@
-"""`./manage.py strangle ...` as an operator runs it: output, exit codes, one-line errors."""
+"""`strangle ...` as an operator runs it, through `./manage.py strangle` and through the
+console script (`python -m strangler.cli`, no Django settings): output, JSON, exit codes,
+one-line errors."""
 
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import subprocess
 import sys
 
@@ -12,8 +14,6 @@ import pytest
 from tests.migration.harness import REPO_ROOT, SHOP_PLAN, free_port
 
 pytestmark = pytest.mark.integration
-
-GOLDEN = REPO_ROOT / "tests" / "migration" / "golden"
 
 
 @pytest.fixture
@@ -34,12 +34,25 @@ def env(tmp_path, monkeypatch) -> dict[str, str]:
 
 
 def strangle(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    import os
+    """`./manage.py strangle ARGS`: the monolith's settings."""
+    return _run([sys.executable, str(REPO_ROOT / "manage.py"), "strangle", *args], env)
 
+
+def script(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The console script from the repository's root, without DJANGO_SETTINGS_MODULE."""
+    return _run([sys.executable, "-m", "strangler.cli", *args], env, settings=False)
+
+
+def _run(
+    command: list[str], env: dict[str, str], *, settings: bool = True
+) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **env}
+    if not settings:
+        environ.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, str(REPO_ROOT / "manage.py"), "strangle", *args],
+        command,
         cwd=REPO_ROOT,
-        env={**os.environ, **env},
+        env=environ,
         capture_output=True,
         text=True,
         timeout=300,
@@ -113,17 +126,15 @@ def test_dry_run_prints_the_config_and_touches_nothing(env, tmp_path):
     assert not (tmp_path / "var" / "nginx" / "conf" / "nginx.conf").exists()
 
 
-def test_render_golden_writes_exactly_the_pinned_golden_file(env, tmp_path):
-    root = tmp_path / "root"
-    (root / "migration-plan").mkdir(parents=True)
-    shutil.copy(SHOP_PLAN, root / "migration-plan" / "plan.yaml")
-    # The environment's URLs and ports must not leak into golden files.
-    result = strangle(
-        "render", "3-catalog-canary", "--golden", env={**env, "STRANGLER_ROOT": str(root)}
-    )
+def test_render_prints_the_step_with_this_machines_listeners_and_writes_no_golden_file(env):
+    result = strangle("render", "3-catalog-canary", env=env)
     assert result.returncode == 0, result.stderr
-    written = root / "tests" / "migration" / "golden" / "3-catalog-canary.conf"
-    assert written.read_text() == (GOLDEN / "3-catalog-canary.conf").read_text()
+    assert "step 3-catalog-canary" in result.stdout
+    assert f"listen 127.0.0.1:{env['PROXY_PORT']};" in result.stdout
+    # Golden files are the tests' business (STRANGLER_UPDATE_GOLDEN=1), not an operator's.
+    refused = strangle("render", "3-catalog-canary", "--golden", env=env)
+    assert refused.returncode == 2
+    assert "unrecognized arguments: --golden" in refused.stderr
 
 
 def test_routes_lists_every_endpoint_with_its_route_and_the_moved_share(env):
@@ -142,3 +153,100 @@ def test_verify_against_a_dead_proxy_fails_with_a_one_line_verdict(env):
     result = strangle("verify", "--base-url", dead, "--exitfirst", env=env)
     line = assert_one_line_error(result, "FAIL: contract suite at step", "failed")
     assert "first failure: tests/contract/" in line
+
+
+# -- --json ------------------------------------------------------------------------------------
+
+
+def test_status_json_is_one_object_with_stable_keys(env):
+    assert strangle("up", env=env).returncode == 0
+    result = script("status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {
+        "step",
+        "proxy",
+        "backends",
+        "owners",
+        "ownership",
+        "sync_lag",
+        "traffic",
+        "routes",
+    }
+    assert data["step"] == {
+        "id": "0-monolith",
+        "number": 1,
+        "of": 6,
+        "title": data["step"]["title"],
+        "recorded": True,
+    }
+    assert data["proxy"]["running"] is False and data["proxy"]["live"] is None
+    assert {b["backend"] for b in data["backends"]} == {"monolith", "auth", "catalog", "orders"}
+    assert not any(b["healthy"] for b in data["backends"])
+    assert data["owners"]["auth"] == "monolith"
+    assert all(lag["error"] for lag in data["sync_lag"])
+    pay = next(route for route in data["routes"] if route["route"] == "order-pay")
+    assert pay["methods"] == ["POST"] and pay["served_by"] == "monolith"
+    assert pay["traffic"] is None and pay["via"] == {}
+
+
+def test_diff_json_lists_the_changes_and_the_newly_needed_backends(env):
+    result = strangle("diff", "4-catalog", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"from", "to", "changes", "newly_needed"}
+    assert (data["from"], data["to"]) == ("0-monolith", "4-catalog")
+    assert "owner of catalog: monolith -> catalog" in data["changes"]
+    assert "route products-create: monolith -> catalog" in data["changes"]
+    assert data["newly_needed"] == ["auth", "catalog"]
+    # The console script prints the same object.
+    assert json.loads(script("diff", "4-catalog", "--json", env=env).stdout) == data
+
+
+def test_routes_json_has_the_inventory_the_flags_and_the_moved_share(env):
+    result = strangle("routes", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"step", "plan", "endpoints", "flags", "moved"}
+    assert data["step"] == "0-monolith"
+    pay = next(e for e in data["endpoints"] if e["endpoint"] == "/api/orders/<id:order_id>/pay")
+    assert pay["routes"] == [{"route": "order-pay", "methods": ["POST"], "served_by": "monolith"}]
+    assert pay["unrouted"] is None
+    assert all(isinstance(flag, str) for flag in data["flags"])
+    moved = data["moved"]
+    assert moved["origin"] == "monolith" and moved["moved"] == 0 and moved["total"] > 0
+
+
+# -- the console script --------------------------------------------------------------------------
+
+
+def test_the_console_script_runs_from_the_root_without_django_settings(env, tmp_path):
+    result = script("up", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "step 0-monolith" in result.stdout
+    assert (tmp_path / "var" / "nginx" / "conf" / "nginx.conf").exists()
+    status = script("status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "Step 0-monolith (1 of 6)" in status.stdout
+
+
+def test_the_console_script_fails_in_one_line_and_shows_the_traceback_on_request(env):
+    result = script("apply", "9-nope", env=env)
+    assert result.returncode == 1
+    line = assert_one_line_error(result, "unknown step '9-nope'", "0-monolith")
+    assert line.startswith("strangle: ")
+    traced = script("--traceback", "apply", "9-nope", env=env)
+    assert traced.returncode != 0
+    assert "Traceback" in traced.stderr
+    assert "ProxyError: unknown step '9-nope'" in traced.stderr
+
+
+def test_routes_without_the_projects_settings_says_how_to_run_it(env):
+    result = script("routes", env=env)
+    line = assert_one_line_error(result, "DJANGO_SETTINGS_MODULE", "./manage.py strangle routes")
+    assert line.startswith("strangle: ")
+    with_settings = script(
+        "--settings", "shop.settings", "--pythonpath", "monolith", "routes", env=env
+    )
+    assert with_settings.returncode == 0, with_settings.stderr
+    assert "Moved out of the monolith: 0 of" in with_settings.stdout

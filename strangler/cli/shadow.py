@@ -1,0 +1,24 @@
+"""The proxy's shadow log: the latest mirrored requests with both backends' answers, one JSON
+object a line, after a count of entries shown, in flight and dropped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from .context import Context
+
+HELP = "the shadow log: mirrored requests and answers"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", type=int, default=20)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> None:
+    data = ctx.controller.admin().shadow_log(limit=args.limit)
+    ctx.out.line(
+        f"{data['count']} entries shown, {data['inflight']} in flight, {data['dropped']} dropped"
+    )
+    for entry in data["entries"]:
+        ctx.out.line(json.dumps(entry, sort_keys=True))

@@ -1,0 +1,186 @@
+"""The current step, the proxy, the backends' health, the write owners, the sync lag and
+each route with its traffic.
+
+--json prints one object with the keys:
+  step       {id, number, of, title, recorded}: number counts from 1; recorded is false
+             before the first apply (the plan's first step is shown)
+  proxy      {running, pid, prefix, public_url, live, matches}: live is {step, table} as the
+             proxy's probe answers (null when it does not), matches whether it is the step
+  backends   [{backend, url, healthy, detail}]
+  owners     {domain: write owner at the step}
+  ownership  [{domain, expected, seen: {backend: {owner, state} or null}, verdict}]
+  sync_lag   [{backend, pending, oldest_seconds, error}]
+  traffic    {minutes, access_log}: the window the routes' traffic covers
+  routes     [{route, methods, backend, served_by, fallback, owner, traffic, via}]:
+             backend is the primary one; traffic is {requests, errors, error_rate, p99_ms}
+             (null: none seen), via {backend: traffic} per backend that answered
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from strangler.proxy import health as backend_health
+from strangler.proxy.accesslog import Traffic, read_recent, summarise
+from strangler.sync.cli import ownership_report, sync_lag
+
+from .context import Context, current_step
+
+HELP = "the current step, routes, health and traffic"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--minutes", type=float, default=5.0, help="traffic window")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        dest="as_json",
+        help="one JSON object (step, proxy, backends, owners, ownership, sync_lag, traffic, "
+        "routes: see above)",
+    )
+
+
+def run(args: argparse.Namespace, ctx: Context) -> None:
+    data = collect(ctx, minutes=args.minutes)
+    if args.as_json:
+        ctx.out.json(data)
+    else:
+        print_status(ctx, data)
+
+
+def collect(ctx: Context, *, minutes: float) -> dict:
+    site, controller = ctx.site, ctx.controller
+    plan = controller.plan()
+    state = controller.state()
+    step = current_step(plan, state.step)
+    pid = controller.nginx.pid()
+    live = controller.admin().live() if pid is not None else None
+    traffic = summarise(read_recent(site.access_log, minutes=minutes))
+    routes = []
+    for route in plan.routes:
+        target = step.targets[route.name]
+        backends = sorted(b for r, b in traffic if r == route.name and b != "*")
+        routes.append(
+            {
+                "route": route.name,
+                "methods": list(route.methods),
+                "backend": target.backend,
+                "served_by": target.describe().split(", fallback")[0],
+                "fallback": target.fallback,
+                "owner": step.owners[route.domain],
+                "traffic": _traffic(traffic.get((route.name, "*"))),
+                "via": {b: _traffic(traffic[(route.name, b)]) for b in backends},
+            }
+        )
+    return {
+        "step": {
+            "id": step.id,
+            "number": step.index + 1,
+            "of": len(plan.steps),
+            "title": step.title,
+            "recorded": bool(state.step),
+        },
+        "proxy": {
+            "running": pid is not None,
+            "pid": pid,
+            "prefix": str(site.prefix),
+            "public_url": site.options.public_url,
+            "live": {"step": live.step, "table": live.table} if live else None,
+            "matches": bool(live and live.step == step.id),
+        },
+        "backends": [
+            {"backend": r.backend, "url": r.url, "healthy": r.ok, "detail": r.detail}
+            for r in backend_health.check_all(list(plan.backends.values()))
+        ],
+        "owners": dict(step.owners),
+        "ownership": [
+            {
+                **row,
+                "seen": {
+                    name: {"owner": view[0], "state": view[1]} if view else None
+                    for name, view in row["seen"].items()
+                },
+            }
+            for row in ownership_report(plan, step)
+        ],
+        "sync_lag": sync_lag(plan),
+        "traffic": {"minutes": minutes, "access_log": str(site.access_log)},
+        "routes": routes,
+    }
+
+
+def print_status(ctx: Context, data: dict) -> None:
+    line = ctx.out.line
+    step, proxy = data["step"], data["proxy"]
+    recorded = "" if step["recorded"] else " (nothing applied yet: the first step)"
+    line(f"Step {step['id']} ({step['number']} of {step['of']}){recorded}")
+    line(f"  {step['title']}")
+    if not proxy["running"]:
+        line(f"Proxy: not running (prefix {proxy['prefix']})")
+    else:
+        live = proxy["live"]
+        seen = (
+            f"live step {live['step']} (table {live['table']})" if live else "probe not answering"
+        )
+        mismatch = "" if proxy["matches"] else "  << differs from the record"
+        line(f"Proxy: nginx pid {proxy['pid']}, {proxy['public_url']}, {seen}{mismatch}")
+    line("Backends:")
+    for result in data["backends"]:
+        word = "healthy" if result["healthy"] else "DOWN"
+        line(f"  {result['backend']:<10} {result['url']:<36} {word} ({result['detail']})")
+    line(f"Write owners: {', '.join(f'{d}={o}' for d, o in data['owners'].items())}")
+    for row in data["ownership"]:
+        seen = ", ".join(
+            f"{name} says {view['owner']} ({view['state']})" if view else f"{name} unreachable"
+            for name, view in row["seen"].items()
+        )
+        line(f"  {row['domain']}: {seen}: {row['verdict']}")
+    line("Sync lag (unsent outbox events per backend):")
+    for lag in data["sync_lag"]:
+        if lag["error"]:
+            line(f"  {lag['backend']:<10} unknown ({lag['error']})")
+        elif lag["pending"]:
+            line(
+                f"  {lag['backend']:<10} {lag['pending']} pending, "
+                f"oldest {lag['oldest_seconds']:.1f}s"
+            )
+        else:
+            line(f"  {lag['backend']:<10} drained")
+    window = data["traffic"]
+    line(f"Routes (traffic of the last {window['minutes']:g} min from {window['access_log']}):")
+    rows = []
+    for route in data["routes"]:
+        rows.append(
+            [
+                route["route"],
+                ",".join(route["methods"]),
+                route["served_by"],
+                route["fallback"] or "-",
+                route["owner"],
+                *_columns(route["traffic"]),
+            ]
+        )
+        via = route["via"]
+        if len(via) > 1 or (via and next(iter(via)) != route["backend"]):
+            for backend, traffic in via.items():
+                rows.append(["", "", f"  via {backend}", "", "", *_columns(traffic)])
+    headers = ["ROUTE", "METHODS", "SERVED BY", "FALLBACK", "OWNER", "REQS", "5XX", "P99"]
+    ctx.out.table(headers, rows, right=(5, 6, 7))
+
+
+def _traffic(traffic: Traffic | None) -> dict | None:
+    if traffic is None:
+        return None
+    return {
+        "requests": traffic.requests,
+        "errors": traffic.errors,
+        "error_rate": traffic.error_rate,
+        "p99_ms": traffic.p99_ms,
+    }
+
+
+def _columns(traffic: dict | None) -> list[str]:
+    if traffic is None:
+        return ["0", "-", "-"]
+    p99 = f"{traffic['p99_ms']:.0f}ms" if traffic["p99_ms"] is not None else "-"
+    return [str(traffic["requests"]), f"{traffic['error_rate']:.1%}", p99]
