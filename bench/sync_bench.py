@@ -127,7 +127,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Redis broker; its sync.* queues are purged first (default: %(default)s)",
     )
     parser.add_argument("--users", type=int, default=100_000, help="users to backfill")
-    parser.add_argument("--batch", type=int, default=5000, help="backfill rows per call")
+    parser.add_argument("--batch", type=int, default=10_000, help="backfill rows per call")
     parser.add_argument("--id-gap", type=int, default=1000, help="sequence gap (backfill, flip)")
     parser.add_argument(
         "--parity-rows",

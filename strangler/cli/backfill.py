@@ -17,7 +17,7 @@ HELP = "copy DOMAIN's rows from its owner to the backend it moves to"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain")
-    parser.add_argument("--batch", type=int, default=5000, help="rows per call")
+    parser.add_argument("--batch", type=int, default=10_000, help="rows per call")
     parser.add_argument(
         "--id-gap", type=int, default=1000, help="ids kept free above the copied ones"
     )

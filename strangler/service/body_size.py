@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from .errors import json_error
 
 DEFAULT_MAX_REQUEST_BODY_BYTES = 1024 * 1024
+INTERNAL_PREFIX = "/internal/"
+INTERNAL_LIMIT = 16 * 1024 * 1024
 DISCARD_LIMIT = 16 * 1024 * 1024
 
 
@@ -22,6 +24,9 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = getattr(settings, "MAX_REQUEST_BODY_BYTES", DEFAULT_MAX_REQUEST_BODY_BYTES)
+        if request.path.startswith(INTERNAL_PREFIX):
+            # Service-to-service calls (a backfill's pages) are bigger than any client's.
+            limit = getattr(settings, "MAX_INTERNAL_REQUEST_BODY_BYTES", INTERNAL_LIMIT)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from .client import BackendSync
 
-# Rows per store call: a call's body stays under the backends' request size limit (1 MiB).
-STORE_ROWS = 1000
+# Rows per store call: a call's body stays under the internal request size limit (16 MiB).
+STORE_ROWS = 10_000
 STORES_IN_FLIGHT = 3
 
 
@@ -89,7 +89,7 @@ def backfill(
     source: BackendSync,
     target: BackendSync,
     checkpoint_file: Path,
-    batch: int = 5000,
+    batch: int = 10_000,
     id_gap: int = 0,
     on_progress: Callable[[str, int, int], None] = lambda aggregate, copied, total: None,
 ) -> BackfillResult:

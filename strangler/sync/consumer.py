@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from . import registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
+from .upsert import advance_versions, upsert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +47,6 @@ class Event:
         )
 
 
-def _advance_versions(aggregate: registry.Aggregate, versions: dict[str, int]) -> set[str]:
-    """Moves each aggregate id's version up to the given one where it is higher; returns the ids
-    that moved (the others hold the same or a newer version already)."""
-    table = AggregateVersion._meta.db_table
-    moved: set[str] = set()
-    items = list(versions.items())
-    for start in range(0, len(items), 500):
-        chunk = items[start : start + 500]
-        values = ", ".join(["(%s, %s, %s)"] * len(chunk))
-        params = [
-            p for aggregate_id, version in chunk for p in (aggregate.name, aggregate_id, version)
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (aggregate_type, aggregate_id, version) VALUES {values} "
-                "ON CONFLICT (aggregate_type, aggregate_id) "
-                "DO UPDATE SET version = excluded.version "
-                f"WHERE {table}.version < excluded.version RETURNING aggregate_id",
-                params,
-            )
-            moved.update(row[0] for row in cursor.fetchall())
-    return moved
-
-
 @transaction.atomic
 def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
     """Stores rows ({id, version, payload, deleted?}) of one aggregate where they are newer than
@@ -79,21 +56,14 @@ def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
         key = str(row["id"])
         if key not in latest or int(row["version"]) > int(latest[key]["version"]):
             latest[key] = row
-    moved = _advance_versions(aggregate, {k: int(r["version"]) for k, r in latest.items()})
+    moved = advance_versions(aggregate.name, {k: int(r["version"]) for k, r in latest.items()})
     if not moved:
         return moved
     manager = aggregate.model._default_manager
     upserts = [latest[k] for k in moved if not latest[k].get("deleted")]
     deletes = [latest[k]["id"] for k in moved if latest[k].get("deleted")]
     with applying_event():
-        if upserts:
-            manager.bulk_create(
-                [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in upserts],
-                update_conflicts=True,
-                unique_fields=[aggregate.model._meta.pk.name],
-                update_fields=list(aggregate.fields),
-                batch_size=1000,
-            )
+        upsert_rows(aggregate, upserts)
         if deletes:
             manager.filter(pk__in=deletes).delete()
     return moved

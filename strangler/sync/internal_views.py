@@ -24,7 +24,7 @@ from .ownership import NotOwner, current_ownership, set_ownership
 from .relay import outbox_status, watermark
 from .sequences import max_id, move_sequence_past
 
-MAX_ROWS = 5000
+MAX_ROWS = 10_000
 
 
 def _error(detail: str, status: int) -> JsonResponse:
@@ -54,7 +54,9 @@ def internal(methods: list[str]):
 
 
 def _json_body(request: HttpRequest) -> dict:
-    body = json.loads(request.body or b"{}")
+    # Read from the stream: request.body would refuse what exceeds the public API's limit
+    # (DATA_UPLOAD_MAX_MEMORY_SIZE); internal bodies have their own (body_size.INTERNAL_LIMIT).
+    body = json.loads(request.read() or b"{}")
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     return body

@@ -1,0 +1,121 @@
+"""Bulk upserts of copied rows and their versions, in as few statements as the database allows.
+
+On PostgreSQL each column travels as one array parameter (`INSERT ... SELECT * FROM unnest(...)`):
+a thousand rows are one statement with a handful of parameters, not thousands of placeholders
+for the driver to rewrite (the ORM's bulk_create spent most of a backfill doing that). Other
+databases take the ORM's bulk_create and multi-row VALUES.
+"""
+
+from django.db import connection
+
+from . import registry
+from .models import AggregateVersion
+
+_VALUES_CHUNK = 500
+# Field types whose payload value (registry._json_value) PostgreSQL casts from its JSON form.
+_AS_IN_PAYLOAD = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "DateField",
+        "DateTimeField",
+        "DecimalField",
+        "EmailField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "URLField",
+        "UUIDField",
+    }
+)
+
+
+def advance_versions(aggregate_type: str, versions: dict[str, int]) -> set[str]:
+    """Moves each aggregate id's version up to the given one where it is higher; returns the ids
+    that moved (the others hold the same or a newer version already)."""
+    if not versions:
+        return set()
+    table = AggregateVersion._meta.db_table
+    conflict = (
+        "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version "
+        f"WHERE {table}.version < excluded.version RETURNING aggregate_id"
+    )
+    moved: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (aggregate_type, aggregate_id, version) "
+                "SELECT %s, * FROM unnest(%s::varchar[], %s::bigint[]) " + conflict,
+                [aggregate_type, list(versions), list(versions.values())],
+            )
+            return {row[0] for row in cursor.fetchall()}
+        items = list(versions.items())
+        for start in range(0, len(items), _VALUES_CHUNK):
+            chunk = items[start : start + _VALUES_CHUNK]
+            cursor.execute(
+                f"INSERT INTO {table} (aggregate_type, aggregate_id, version) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + " "
+                + conflict,
+                [value for key, version in chunk for value in (aggregate_type, key, version)],
+            )
+            moved.update(row[0] for row in cursor.fetchall())
+    return moved
+
+
+def upsert_rows(aggregate: registry.Aggregate, rows: list[dict]) -> None:
+    """Writes rows ({id, payload}) of the aggregate's model, inserting or overwriting the
+    aggregate's fields."""
+    if not rows:
+        return
+    model = aggregate.model
+    meta = model._meta
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(pk=r["id"], **aggregate.values(r["payload"])) for r in rows],
+            update_conflicts=True,
+            unique_fields=[meta.pk.name],
+            update_fields=list(aggregate.fields),
+            batch_size=1000,
+        )
+        return
+    fields = [meta.pk, *(meta.get_field(name) for name in aggregate.fields)]
+    columns: list[list] = [[row["id"] for row in rows]]
+    for field in fields[1:]:
+        if field.get_internal_type() in _AS_IN_PAYLOAD:
+            # The payload's JSON form (ISO dates, UUID and decimal strings, numbers, booleans)
+            # is what PostgreSQL parses into the column's type: no conversion in Python.
+            columns.append([row["payload"].get(field.name) for row in rows])
+        else:
+            columns.append(
+                [
+                    field.get_db_prep_save(
+                        field.to_python(row["payload"].get(field.name)), connection
+                    )
+                    for row in rows
+                ]
+            )
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
+    updates = ", ".join(f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields[1:])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({quote(fields[0].column)}) DO UPDATE SET {updates}",
+            columns,
+        )
+
+
+def _array_type(field) -> str:
+    # A foreign key's column has its target's type; rel_db_type says so.
+    if field.is_relation:
+        return field.target_field.rel_db_type(connection)
+    return field.cast_db_type(connection)
