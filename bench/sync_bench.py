@@ -73,7 +73,7 @@ from bench.sync_report import (
 from bench.sync_seed import insert_tokens_both
 from bench.write_load import WriteLoad
 from strangler.sync.backfill import backfill
-from strangler.sync.client import BackendSync, SyncError
+from strangler.sync.client import BackendSync, RowsPage, SyncError
 from strangler.sync.flip import DomainMove, check_parity, hand_over, synced_aggregates
 from strangler.sync.parity import compare
 from tests.support.live import AUTH, MONOLITH, REPO_ROOT, LiveBackend, free_port
@@ -298,17 +298,17 @@ class TimedBackendSync(BackendSync):
     read_s: float = 0.0
     write_s: float = 0.0
 
-    def rows(self, aggregate: str, *, after: int, limit: int) -> dict:
+    def page(self, aggregate: str, *, after: int, limit: int) -> RowsPage:
         started = time.perf_counter()
         try:
-            return super().rows(aggregate, after=after, limit=limit)
+            return super().page(aggregate, after=after, limit=limit)
         finally:
             self.read_s += time.perf_counter() - started
 
-    def upsert(self, aggregate: str, rows: list[dict]) -> int:
+    def store_page(self, aggregate: str, page: RowsPage) -> int:
         started = time.perf_counter()
         try:
-            return super().upsert(aggregate, rows)
+            return super().store_page(aggregate, page)
         finally:
             self.write_s += time.perf_counter() - started
 

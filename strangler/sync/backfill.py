@@ -16,11 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .client import BackendSync
+from .client import BackendSync, RowsPage
 
-# Rows per store call: a call's body stays under the internal request size limit (16 MiB).
-STORE_ROWS = 10_000
-STORES_IN_FLIGHT = 3
+STORES_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def _save_checkpoint(path: Path, checkpoint: dict[str, int]) -> None:
     os.replace(temporary, path)
 
 
-def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> Iterator[list[dict]]:
+def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> Iterator[RowsPage]:
     """Pages of rows read ahead in a thread: the source reads the next page while the target
     stores this one."""
     pages: queue.Queue = queue.Queue(maxsize=2)
@@ -52,11 +50,11 @@ def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> It
         try:
             cursor = after
             while True:
-                page = source.rows(aggregate, after=cursor, limit=batch)
-                if page["rows"]:
-                    pages.put(page["rows"])
-                    cursor = page["rows"][-1]["id"]
-                if page["next_after"] is None:
+                page = source.page(aggregate, after=cursor, limit=batch)
+                if page.count:
+                    pages.put(page)
+                    cursor = page.last_id
+                if page.next_after is None:
                     break
             pages.put(None)
         except Exception as error:  # handed to the reader below, raised there
@@ -69,17 +67,12 @@ def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> It
         yield page
 
 
-def _store(target: BackendSync, aggregate: str, rows: list[dict]) -> None:
-    for start in range(0, len(rows), STORE_ROWS):
-        target.upsert(aggregate, rows[start : start + STORE_ROWS])
-
-
 def _finish(entry, aggregate: str, checkpoint: dict[str, int], checkpoint_file: Path) -> int:
-    rows, stored = entry
+    page, stored = entry
     stored.result()  # a failed store raises here, before the checkpoint passes it
-    checkpoint[aggregate] = rows[-1]["id"]
+    checkpoint[aggregate] = page.last_id
     _save_checkpoint(checkpoint_file, checkpoint)
-    return len(rows)
+    return page.count
 
 
 def backfill(
@@ -104,8 +97,8 @@ def backfill(
         with ThreadPoolExecutor(max_workers=STORES_IN_FLIGHT) as pool:
             in_flight: deque = deque()
             pages = _pages(source, aggregate, after=checkpoint.get(aggregate, 0), batch=batch)
-            for rows in pages:
-                in_flight.append((rows, pool.submit(_store, target, aggregate, rows)))
+            for page in pages:
+                in_flight.append((page, pool.submit(target.store_page, aggregate, page)))
                 while in_flight and (len(in_flight) >= STORES_IN_FLIGHT or in_flight[0][1].done()):
                     done += _finish(in_flight.popleft(), aggregate, checkpoint, checkpoint_file)
                     on_progress(aggregate, done, total)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from strangler.conf import strangler_settings
 
 from . import checksums, registry
+from .client import LAST_ID_HEADER, NEXT_AFTER_HEADER, ROW_COUNT_HEADER
 from .consumer import overwrite, store
 from .models import AggregateVersion, InboxEvent
 from .ownership import NotOwner, current_ownership, set_ownership
@@ -142,11 +143,16 @@ def rows(request, name: str):
     aggregate = registry.by_name(name)
     if request.method == "GET":
         limit = _int_param(request, "limit", 1000, high=MAX_ROWS)
-        found = _read_rows(
-            aggregate, after=_int_param(request, "after", 0), limit=limit, ids=_ids_param(request)
-        )
+        after = _int_param(request, "after", 0)
+        found = _read_rows(aggregate, after=after, limit=limit, ids=_ids_param(request))
+        next_after = found[-1]["id"] if len(found) == limit else None
         return JsonResponse(
-            {"rows": found, "next_after": found[-1]["id"] if len(found) == limit else None}
+            {"rows": found, "next_after": next_after},
+            headers={
+                ROW_COUNT_HEADER: str(len(found)),
+                LAST_ID_HEADER: str(found[-1]["id"] if found else after),
+                NEXT_AFTER_HEADER: "" if next_after is None else str(next_after),
+            },
         )
     incoming = _json_body(request)["rows"]
     if len(incoming) > MAX_ROWS:
