@@ -1,8 +1,8 @@
 """render(plan, step) is pinned by golden files, one per step of the shipped plan.
 
 After an intended change of the template, the Lua runtime or the plan, update them with
-`make proxy-golden` (or STRANGLER_UPDATE_GOLDEN=1 pytest tests/migration/test_render.py, or
-`./manage.py strangle render STEP --golden`) and review the diff like code.
+`make proxy-golden` (or STRANGLER_UPDATE_GOLDEN=1 pytest tests/migration/test_render.py) and
+review the diff like code.
 """
 
 import os
