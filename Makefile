@@ -88,6 +88,7 @@ status:
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=monolith:domains:extracted/auth:. $(BIN)/lint-imports
 
 format: install-test
 	$(BIN)/ruff check --fix .
@@ -100,5 +101,6 @@ test: install-test $(TEST_PREREQUISITES)
 	$(BIN)/python deploy/ensure_database.py "$$MONOLITH_DATABASE_URL"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=monolith:domains:extracted/auth:. $(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(if $(strip $(TEST_SUITES)),$(MAKE) --no-print-directory $(TEST_SUITES))
