@@ -186,15 +186,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--handover-timeout", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per backend")
     parser.add_argument(
-        "--consumer-db-reuse",
-        type=int,
-        default=0,
-        metavar="N",
-        help="experiment: set CELERY_DB_REUSE_MAX=N on both backends (bench settings modules), "
-        "so the sync consumers keep their database connection between tasks (default: off, "
-        "the backends' own settings)",
-    )
-    parser.add_argument(
         "--skip",
         type=lambda text: tuple(p for p in text.split(",") if p),
         default=(),
@@ -616,21 +607,9 @@ def bench_settings_env(module: str) -> dict:
     return {"DJANGO_SETTINGS_MODULE": module, "PYTHONPATH": python_path}
 
 
-def monolith_env(args: argparse.Namespace | None = None) -> dict:
+def monolith_env() -> dict:
     # A cheap password hasher for the registrations of the HTTP loads (bench.sync_settings).
-    env = bench_settings_env("bench.sync_settings")
-    if args is not None and args.consumer_db_reuse:
-        env["BENCH_CELERY_DB_REUSE_MAX"] = str(args.consumer_db_reuse)
-    return env
-
-
-def auth_env(args: argparse.Namespace) -> dict:
-    if not args.consumer_db_reuse:
-        return {}
-    return {
-        **bench_settings_env("bench.sync_auth_settings"),
-        "BENCH_CELERY_DB_REUSE_MAX": str(args.consumer_db_reuse),
-    }
+    return bench_settings_env("bench.sync_settings")
 
 
 def describe(args: argparse.Namespace) -> dict[str, Any]:
@@ -664,10 +643,8 @@ def describe(args: argparse.Namespace) -> dict[str, Any]:
         f"{args.http_duration:g} s each, no pause (closed loop), monolith API",
         "handover": f"{args.flips} flips under {args.handover_clients} WriteLoad clients "
         f"(0.05 s pause), timeout {args.handover_timeout:g} s, id gap {args.id_gap}",
-        "consumer database connections": f"kept between tasks (CELERY_DB_REUSE_MAX="
-        f"{args.consumer_db_reuse}, an experiment: --consumer-db-reuse)"
-        if args.consumer_db_reuse
-        else "the backends' own settings (Celery's Django fixup closes them around every task)",
+        "consumer database connections": "kept between tasks (CELERY_DB_REUSE_MAX, set by the "
+        "chassis for every backend)",
         "password hasher": "MD5 on the monolith (bench.sync_settings) for the HTTP loads' "
         "registrations; the backfilled users have a PBKDF2 hash",
     }
@@ -695,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
             LiveBackend(
                 name="e_monolith",
                 project=MONOLITH,
-                env={**shared, **monolith_env(args)},
+                env={**shared, **monolith_env()},
                 products=20,
                 workers=args.workers,
                 sync=True,
@@ -704,7 +681,7 @@ def main(argv: list[str] | None = None) -> int:
             LiveBackend(
                 name="e_auth",
                 project=AUTH,
-                env={**shared, **auth_env(args)},
+                env=shared,
                 workers=args.workers,
                 sync=True,
                 port=int(urls["auth"].rsplit(":", 1)[1]),

@@ -13,9 +13,3 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-
-# An experiment, off unless the bench is run with --consumer-db-reuse: Celery's Django fixup
-# closes the database connection before and after every task unless CELERY_DB_REUSE_MAX is set,
-# so each sync message a consumer applies opens a new PostgreSQL connection.
-if env.int("BENCH_CELERY_DB_REUSE_MAX", default=0):  # noqa: F405
-    CELERY_DB_REUSE_MAX = env.int("BENCH_CELERY_DB_REUSE_MAX")  # noqa: F405

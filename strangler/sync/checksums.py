@@ -23,12 +23,10 @@ def row_hash(aggregate_id: int, payload: dict) -> str:
 
 
 def _rows(aggregate: registry.Aggregate, start: int, end: int) -> Iterator[tuple[int, dict]]:
-    meta = aggregate.model._meta
-    attnames = [meta.get_field(name).attname for name in aggregate.fields]
     rows = (
         aggregate.model._default_manager.filter(pk__gte=start, pk__lt=end)
         .order_by("pk")
-        .values_list("pk", *attnames)
+        .values_list("pk", *aggregate.attnames)
     )
     for pk, *values in rows.iterator(chunk_size=_FETCH):
         yield pk, aggregate.payload_from_values(values)

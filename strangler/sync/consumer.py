@@ -12,12 +12,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 
 from . import registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
-from .upsert import advance_versions, upsert_rows
+from .upsert import set_versions, upsert_rows
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
         key = str(row["id"])
         if key not in latest or int(row["version"]) > int(latest[key]["version"]):
             latest[key] = row
-    moved = advance_versions(aggregate.name, {k: int(r["version"]) for k, r in latest.items()})
+    moved = set_versions(aggregate.name, {k: int(r["version"]) for k, r in latest.items()})
     if not moved:
         return moved
     manager = aggregate.model._default_manager
@@ -73,29 +73,16 @@ def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
 def overwrite(aggregate: registry.Aggregate, *, rows: list[dict], delete: list[int]) -> None:
     """A repair: this copy takes the owner's rows and versions as they are, even where it
     holds a higher version (a copy that went wrong), and drops the ids the owner has not."""
-    manager = aggregate.model._default_manager
-    table = AggregateVersion._meta.db_table
     with applying_event():
         if delete:
-            manager.filter(pk__in=delete).delete()
+            aggregate.model._default_manager.filter(pk__in=delete).delete()
             AggregateVersion.objects.filter(
                 aggregate_type=aggregate.name, aggregate_id__in=[str(i) for i in delete]
             ).delete()
-        if rows:
-            manager.bulk_create(
-                [aggregate.model(pk=r["id"], **aggregate.values(r["payload"])) for r in rows],
-                update_conflicts=True,
-                unique_fields=[aggregate.model._meta.pk.name],
-                update_fields=list(aggregate.fields),
-            )
-            with connection.cursor() as cursor:
-                for r in rows:
-                    cursor.execute(
-                        f"INSERT INTO {table} (aggregate_type, aggregate_id, version) "
-                        "VALUES (%s, %s, %s) ON CONFLICT (aggregate_type, aggregate_id) "
-                        "DO UPDATE SET version = excluded.version",
-                        [aggregate.name, str(r["id"]), int(r["version"])],
-                    )
+        upsert_rows(aggregate, rows)
+        set_versions(
+            aggregate.name, {str(r["id"]): int(r["version"]) for r in rows}, only_forward=False
+        )
 
 
 def _in_dependency_order(events: Iterable[Event]) -> dict[str, list[Event]]:

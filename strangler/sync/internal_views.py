@@ -123,15 +123,12 @@ def _ids_param(request: HttpRequest) -> list[int] | None:
 def _read_rows(aggregate: registry.Aggregate, *, after: int, limit: int, ids) -> list[dict]:
     """Rows with their versions, read in one statement: one snapshot, so a row is never paired
     with the version of a later (or earlier) change."""
-    meta = aggregate.model._meta
     version = AggregateVersion.objects.filter(
         aggregate_type=aggregate.name, aggregate_id=Cast(OuterRef("pk"), CharField())
     ).values("version")[:1]
     rows = aggregate.model._default_manager.annotate(sync_version=Subquery(version))
     rows = rows.filter(pk__in=ids) if ids is not None else rows.filter(pk__gt=after)
-    values = rows.order_by("pk").values_list(
-        "pk", "sync_version", *(meta.get_field(name).attname for name in aggregate.fields)
-    )[:limit]
+    values = rows.order_by("pk").values_list("pk", "sync_version", *aggregate.attnames)[:limit]
     return [
         {"id": pk, "version": version or 0, "payload": aggregate.payload_from_values(fields)}
         for pk, version, *fields in values

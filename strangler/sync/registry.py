@@ -4,10 +4,8 @@ Both sides of a sync register the same aggregate name with the same field names,
 payloads, and the checksums computed over them, are comparable.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import cached_property
 
 from django.db import models
@@ -29,7 +27,7 @@ class Aggregate:
         return str(self._attribute(instance, self.partition_by))
 
     def payload(self, instance: models.Model) -> dict:
-        return {name: _json_value(self._attribute(instance, name)) for name in self.fields}
+        return self.payload_from_values([getattr(instance, a) for a in self.attnames])
 
     def payload_from_values(self, values) -> dict:
         """The payload of a row read as values of `fields`' attributes, in that order."""
@@ -37,6 +35,11 @@ class Aggregate:
             name: value if convert is None or value is None else convert(value)
             for name, convert, value in zip(self.fields, self._converters, values, strict=True)
         }
+
+    @cached_property
+    def attnames(self) -> tuple[str, ...]:
+        """The model attributes (columns) behind `fields`, in their order."""
+        return tuple(self.model._meta.get_field(name).attname for name in self.fields)
 
     @cached_property
     def _converters(self) -> tuple:
@@ -61,14 +64,6 @@ class Aggregate:
 
 def _json_datetime(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _json_value(value):
-    if isinstance(value, datetime):
-        return _json_datetime(value)
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    return value
 
 
 _CONVERTERS = {

@@ -12,7 +12,7 @@ from . import registry
 from .models import AggregateVersion
 
 _VALUES_CHUNK = 500
-# Field types whose payload value (registry._json_value) PostgreSQL casts from its JSON form.
+# Field types whose payload value (Aggregate.payload) PostgreSQL casts from its JSON form.
 _AS_IN_PAYLOAD = frozenset(
     {
         "AutoField",
@@ -37,15 +37,18 @@ _AS_IN_PAYLOAD = frozenset(
 )
 
 
-def advance_versions(aggregate_type: str, versions: dict[str, int]) -> set[str]:
-    """Moves each aggregate id's version up to the given one where it is higher; returns the ids
-    that moved (the others hold the same or a newer version already)."""
+def set_versions(
+    aggregate_type: str, versions: dict[str, int], *, only_forward: bool = True
+) -> set[str]:
+    """Sets each aggregate id's version; with `only_forward`, only where the given one is higher.
+    Returns the ids that were set (the others hold the same or a newer version already)."""
     if not versions:
         return set()
     table = AggregateVersion._meta.db_table
     conflict = (
         "ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET version = excluded.version "
-        f"WHERE {table}.version < excluded.version RETURNING aggregate_id"
+        + (f"WHERE {table}.version < excluded.version " if only_forward else "")
+        + "RETURNING aggregate_id"
     )
     moved: set[str] = set()
     with connection.cursor() as cursor:
