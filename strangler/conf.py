@@ -69,9 +69,6 @@ class StranglerSettings:
 
     def initial_owner(self, domain: str) -> str:
         """Who owns `domain` before any flip: the plan's first step, else its origin."""
-        configured = getattr(django_settings, "STRANGLER_INITIAL_OWNERS", None)
-        if configured is not None:
-            return configured.get(domain, "monolith")
         plan = self.plan
         return plan.steps[0].owners.get(domain, plan.origin)
 

@@ -169,7 +169,6 @@ class OwnershipHandover:
         self.log = log or (lambda message: print(f"  {message}", flush=True))
         self._positions: dict[str, int] = {}
         self._finished: set[str] = set()
-        self.pauses: list[float] = []
         # `strangle rollback --force`: a move whose old owner is down goes ahead without it.
         self.forced = False
         self.journal_dir: Path | None = None
@@ -233,14 +232,12 @@ class OwnershipHandover:
             if move.domain in self._abandoned:
                 self._take_over_from_lost_owner(move, self._abandoned[move.domain])
                 continue
-            self.pauses.append(
-                hand_over(
-                    move,
-                    after_id=self._positions[move.domain],
-                    timeout=self.timeout,
-                    id_gap=self.id_gap,
-                    log=self.log,
-                )
+            hand_over(
+                move,
+                after_id=self._positions[move.domain],
+                timeout=self.timeout,
+                id_gap=self.id_gap,
+                log=self.log,
             )
 
     def _take_over_from_lost_owner(self, move: DomainMove, record: dict) -> None:
