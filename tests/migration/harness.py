@@ -203,7 +203,7 @@ class RunningProxy:
 
 @contextlib.contextmanager
 def own_database(name: str) -> Iterator[str | None]:
-    """A fresh PostgreSQL database `shop_b_<name>` when the suite runs on PostgreSQL, else None
+    """A fresh PostgreSQL database `<suite database>_b_<name>` when the suite runs on PostgreSQL, else None
     (LiveBackend then uses a temporary SQLite file)."""
     source = os.environ.get("MONOLITH_DATABASE_URL", "")
     if not is_postgres_url(source):
@@ -214,7 +214,8 @@ def own_database(name: str) -> Iterator[str | None]:
 
     parts = urlsplit(source)
     admin = urlunsplit(parts._replace(path="/postgres"))
-    database = f"shop_b_{name}"
+    # Named after the suite's database, so suites run side by side on other databases never meet.
+    database = f"{parts.path.lstrip('/') or 'shop'}_b_{name}"[:63]
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
