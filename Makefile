@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 SUPERVISOR_CONF := deploy/supervisor/supervisord.conf
 
 export SHOP_ROOT := $(CURDIR)
+export STRANGLER_ROOT := $(CURDIR)
 export MONOLITH_BIND ?= 127.0.0.1:8000
 export MONOLITH_URL ?= http://$(MONOLITH_BIND)
 export SHOP_ADMIN_EMAIL ?= admin@shop.local

@@ -1,9 +1,10 @@
 """pytest plugin: which shop the contract suite talks to.
 
-`--base-url` (or the SHOP_BASE_URL environment variable) points the suite at a running shop: the
-monolith, or the proxy at any migration step. Without one, the `base_url` fixture falls back to
-a session fixture named `contract_default_base_url` that the project provides (typically one
-that starts its own backend), so the library does not need to know how a project runs.
+`--base-url` (or the STRANGLER_BASE_URL environment variable) points the suite at a running
+shop: the monolith, or the proxy at any migration step. Without one, the `base_url` fixture
+falls back to a session fixture named `contract_default_base_url` that the project provides
+(typically one that starts its own backend), so the library does not need to know how a
+project runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 
 from strangler.contract.normalise import Normaliser
 
-BASE_URL_ENV = "SHOP_BASE_URL"
+BASE_URL_ENV = "STRANGLER_BASE_URL"
 DEFAULT_BASE_URL_FIXTURE = "contract_default_base_url"
 
 

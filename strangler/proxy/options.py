@@ -47,15 +47,14 @@ class RenderOptions:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RenderOptions:
         """PROXY_HOST, PROXY_PORT, PROXY_INTERNAL_PORT, PROXY_WORKERS, PROXY_SERVED_BY (1/0,
-        default: on unless SHOP_ENV=production), NGINX_MODULES_DIR."""
+        default 1; production sets 0), NGINX_MODULES_DIR."""
         env = os.environ if env is None else env
-        production = env.get("SHOP_ENV", "development").strip().lower() == "production"
-        served_by = env.get("PROXY_SERVED_BY")
+        served_by = env.get("PROXY_SERVED_BY") or "1"
         return cls(
             listen_host=env.get("PROXY_HOST") or DEFAULT_HOST,
             public_port=_port(env, "PROXY_PORT", DEFAULT_PUBLIC_PORT),
             internal_port=_port(env, "PROXY_INTERNAL_PORT", DEFAULT_INTERNAL_PORT),
-            served_by=(not production) if served_by is None else served_by.strip() in ("1", "true"),
+            served_by=served_by.strip().lower() in ("1", "true"),
             worker_processes=env.get("PROXY_WORKERS") or DEFAULT_WORKERS,
             modules_dir=env.get("NGINX_MODULES_DIR") or DEFAULT_MODULES_DIR,
         )

@@ -1,7 +1,7 @@
 """Where things live on this machine: the plan, the private nginx prefix, the state file.
 
 Everything comes from the environment so tests and CI run isolated copies side by side:
-STRANGLER_ROOT (or SHOP_ROOT; else the nearest folder above the working directory holding
+STRANGLER_ROOT (else the nearest folder above the working directory holding
 migration-plan/plan.yaml), STRANGLER_PLAN, STRANGLER_VAR_DIR (default ROOT/var), NGINX_BIN,
 plus the listener variables of RenderOptions and the <BACKEND>_URL overrides of the plan.
 """
@@ -80,9 +80,8 @@ class Site:
 
 
 def _root(env: Mapping[str, str]) -> Path:
-    for name in ("STRANGLER_ROOT", "SHOP_ROOT"):
-        if env.get(name):
-            return Path(env[name]).resolve()
+    if env.get("STRANGLER_ROOT"):
+        return Path(env["STRANGLER_ROOT"]).resolve()
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / DEFAULT_PLAN).is_file():

@@ -203,8 +203,8 @@ class RunningProxy:
 
 @contextlib.contextmanager
 def own_database(name: str) -> Iterator[str | None]:
-    """A fresh PostgreSQL database `<suite database>_b_<name>` when the suite runs on PostgreSQL, else None
-    (LiveBackend then uses a temporary SQLite file)."""
+    """A fresh PostgreSQL database `<suite database>_b_<name>` when the suite runs on
+    PostgreSQL, else None (LiveBackend then uses a temporary SQLite file)."""
     source = os.environ.get("MONOLITH_DATABASE_URL", "")
     if not is_postgres_url(source):
         yield None

@@ -113,7 +113,7 @@ def test_only_routes_shadowed_in_some_step_carry_a_mirror(shop_plan):
 
 
 def test_production_options_drop_the_debug_header_and_move_the_listeners(shop_plan):
-    options = RenderOptions.from_env({"SHOP_ENV": "production", "PROXY_PORT": "9080"})
+    options = RenderOptions.from_env({"PROXY_SERVED_BY": "0", "PROXY_PORT": "9080"})
     config = render(shop_plan, "1-auth", options)
     assert "served_by = false," in config
     assert "listen 127.0.0.1:9080;" in config
