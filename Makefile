@@ -34,8 +34,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# The framework (the root) and the shop's shared domain apps (domains/).
+$(VENV)/.installed: pyproject.toml domains/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e . -e ./domains
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

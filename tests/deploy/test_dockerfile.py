@@ -124,7 +124,9 @@ def test_the_image_installs_the_project_from_pyproject(monolith_stages: list[Sta
     copied = [source for command in builder.all("COPY") for source in command.value[:-1]]
     installs = [" ".join(command.value) for command in builder.all("RUN")]
     assert "pyproject.toml" in copied
-    assert any("pip install" in run and run.rstrip().endswith(" .") for run in installs), installs
+    assert any(
+        "pip install" in run and run.split()[-2:] == [".", "./domains"] for run in installs
+    ), installs
     runtime = final_stage(monolith_stages)
     assert any(
         flag == "--from=build" and command.value[0] == "/opt/venv"
