@@ -10,8 +10,6 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from . import health
-
 ERROR_HANDLERS = (
     "strangler.service.errors.json_bad_request",
     "strangler.service.errors.json_not_found",
@@ -23,9 +21,7 @@ def chassis_urlpatterns() -> list[URLPattern | URLResolver]:
     """Health, the admin, the API schema and the internal sync API, as every backend serves
     them."""
     return [
-        path("healthz", health.healthz, name="healthz"),
-        path("readyz", health.readyz, name="readyz"),
         path("admin/", admin.site.urls),
         path("api/schema", SpectacularAPIView.as_view(), name="schema"),
-        path("", include("strangler.sync.internal_urls")),
+        path("", include("strangler.urls")),
     ]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.db import IntegrityError, connection, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from strangler.conf import strangler_settings
 from strangler.service.http import service_client
@@ -191,19 +191,27 @@ def _wait_out_handover(domain: str, deadline: float) -> None:
         time.sleep(0.02)
 
 
-def owned_write(domain: str):
-    """Decorates a view method that writes `domain`: runs it where this backend owns the
-    domain, waits out a handover, and forwards the request to the owner otherwise."""
+def _request_of(args: tuple) -> HttpRequest:
+    """The request a view function (request, ...) or a view method (self, request, ...) got;
+    DRF's Request wraps Django's."""
+    first = args[0]
+    request = first if isinstance(first, HttpRequest) or hasattr(first, "_request") else args[1]
+    return getattr(request, "_request", request)
 
-    def decorate(method):
-        @functools.wraps(method)
-        def wrapper(view, request, *args, **kwargs):
-            raw_request = getattr(request, "_request", request)
+
+def owned_write(domain: str):
+    """Decorates a view function or method that writes `domain`: runs it where this backend
+    owns the domain, waits out a handover, and forwards the request to the owner otherwise."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            raw_request = _request_of(args)
             raw_request.body  # noqa: B018  keep the raw body: a forward needs it after parsing
             deadline = _deadline(raw_request)
             while time.time() < deadline:
                 try:
-                    return method(view, request, *args, **kwargs)
+                    return view(*args, **kwargs)
                 except NotOwner as exc:
                     ownership = exc.ownership
                 if ownership.state == DomainOwnership.State.HANDOVER:

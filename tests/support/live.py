@@ -10,9 +10,6 @@ extracted auth service.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -32,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from strangler.sync import partitions
+from tests.support.processes import STOP_TIMEOUT, signal_group, spawn, stop_group
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql", "psql"})
@@ -39,9 +37,7 @@ LOG_DIR = REPO_ROOT / "var" / "live"
 
 READY_TIMEOUT = 60.0
 COMMAND_TIMEOUT = 300.0
-STOP_TIMEOUT = 15.0
 LOG_TAIL_LINES = 60
-PR_SET_PDEATHSIG = 1
 # A port picked by binding to 0 can be taken by someone else before gunicorn binds it.
 BIND_ATTEMPTS = 3
 
@@ -99,14 +95,6 @@ def _venv_bin(name: str) -> str:
         return str(candidate)
     found = shutil.which(name, path=str(Path(sys.executable).parent))
     return found or name
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: if the test process dies hard (SIGKILL, os._exit on a
-    timeout), the kernel sends gunicorn SIGTERM instead of leaving it orphaned."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _safe_identifier(text: str) -> str:
@@ -189,7 +177,7 @@ class LiveBackend:
         process, self._process = self._process, None
         for running in [*companions, process]:
             if running is not None:
-                self._signal_group(running, signal.SIGKILL)
+                signal_group(running, signal.SIGKILL)
                 running.wait(timeout=STOP_TIMEOUT)
 
     @property
@@ -329,7 +317,7 @@ class LiveBackend:
         consumers, self._consumers = self._consumers, []
         for consumer in consumers:
             self._companions.remove(consumer)
-            self._stop_group(consumer)
+            stop_group(consumer)
 
     def start_sync_consumer(self) -> None:
         """One consumer per sync partition, as the supervisor programs <name>-sync run them."""
@@ -355,20 +343,7 @@ class LiveBackend:
             self._companions.append(consumer)
 
     def _spawn(self, command: list[str], *, cwd: Path) -> subprocess.Popen[bytes]:
-        with self.log_path.open("ab") as log:
-            log.write(f"$ {' '.join(command)}\n".encode())
-            log.flush()
-            # Own process group, so that stopping also reaches workers if the master is stuck.
-            return subprocess.Popen(
-                command,
-                cwd=cwd,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
+        return spawn(command, cwd=cwd, env=self.env, log_path=self.log_path)
 
     def _wait_ready(self) -> bool:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -387,26 +362,10 @@ class LiveBackend:
     def _terminate(self) -> None:
         companions, self._companions = self._companions, []
         for companion in companions:
-            self._stop_group(companion)
+            stop_group(companion)
         process, self._process = self._process, None
         if process is not None:
-            self._stop_group(process)
-
-    def _stop_group(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            self._signal_group(process, signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self._signal_group(process, signal.SIGKILL)
-                process.wait(timeout=STOP_TIMEOUT)
-        # Workers that outlived a crashed master must not keep the port or the database busy.
-        self._signal_group(process, signal.SIGKILL)
-
-    @staticmethod
-    def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, sig)
+            stop_group(process)
 
     # -- diagnostics -----------------------------------------------------------------------
     def _log_tail(self) -> str:
