@@ -91,6 +91,7 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PYTHONPATH=monolith:domains:extracted/auth:. $(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: install-test
 	$(BIN)/ruff check --fix .
@@ -104,5 +105,6 @@ test: install-test $(TEST_PREREQUISITES)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PYTHONPATH=monolith:domains:extracted/auth:. $(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(if $(strip $(TEST_SUITES)),$(MAKE) --no-print-directory $(TEST_SUITES))

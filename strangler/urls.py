@@ -1,7 +1,7 @@
 """What the framework serves on every backend: liveness, readiness and the internal sync API.
 
-    # urls.py of a project adopting the framework
-    urlpatterns = [..., path("", include("strangler.urls"))]
+# urls.py of a project adopting the framework
+urlpatterns = [..., path("", include("strangler.urls"))]
 """
 
 from django.urls import include, path

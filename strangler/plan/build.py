@@ -6,7 +6,7 @@ every problem of a broken plan.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
@@ -26,6 +26,8 @@ from strangler.plan.patterns import PathPattern
 from strangler.plan.schema import PlanIn, StepIn, TargetIn
 
 INTERNAL_PREFIX = "/internal/"
+# known(backend, subkey): records an issue and answers False when the plan has no such backend.
+Known = Callable[[str, str], bool]
 
 
 def env_var_for(backend: str) -> str:
@@ -293,7 +295,9 @@ class _Builder:
             fallback=fallback,
         )
 
-    def _split(self, step, route, spec, known) -> tuple[tuple[str, int], ...]:
+    def _split(
+        self, step: StepIn, route: Route, spec: TargetIn, known: Known
+    ) -> tuple[tuple[str, int], ...]:
         if spec.split is None:
             return ()
         key = f"routes.{route.name}.split"
@@ -317,7 +321,9 @@ class _Builder:
             self.issue(f"weights sum to {total}, not 100", key=key, step=step.id)
         return tuple(spec.split.items())
 
-    def _shadow(self, step, route, spec, backend, known) -> str | None:
+    def _shadow(
+        self, step: StepIn, route: Route, spec: TargetIn, backend: str, known: Known
+    ) -> str | None:
         if spec.shadow is None:
             return None
         key = f"routes.{route.name}.shadow"
@@ -335,7 +341,15 @@ class _Builder:
         known(spec.shadow, "shadow")
         return spec.shadow
 
-    def _fallback(self, step, route, spec, backend, split, known) -> str | None:
+    def _fallback(
+        self,
+        step: StepIn,
+        route: Route,
+        spec: TargetIn,
+        backend: str,
+        split: tuple[tuple[str, int], ...],
+        known: Known,
+    ) -> str | None:
         explicit = "fallback" in spec.model_fields_set
         # A step's fallback is for clients; a service asking /internal/ must reach the owner.
         fallback = spec.fallback if explicit else (None if route.internal else step.fallback)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from strangler.plan.model import Plan, Route, Step, Unrouted
+from strangler.plan.model import Plan, Route, Step, Target, Unrouted
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 _CONVERTER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -68,16 +69,16 @@ class Inventory:
         return moved, partly, total
 
 
-def _serving(target) -> set[str]:
+def _serving(target: Target) -> set[str]:
     names = {name for name, weight in target.split if weight} if target.split else {target.backend}
     return names
 
 
-def walk_urlconf(urlconf=None) -> Iterator[Endpoint]:
+def walk_urlconf(urlconf: str | None = None) -> Iterator[Endpoint]:
     """Every endpoint of the URLconf (Django's resolver), with a sample path and methods."""
     from django.urls import URLResolver, get_resolver
 
-    def walk(patterns, prefix: str):
+    def walk(patterns: Sequence[Any], prefix: str) -> Iterator[Endpoint]:
         for entry in patterns:
             text = prefix + str(entry.pattern)
             if isinstance(entry, URLResolver):
@@ -108,11 +109,11 @@ def _static_files() -> Iterator[Endpoint]:
 def sample_path(pattern: str) -> str:
     """A concrete path for a URLconf pattern: `api/products/<int:id>` -> `/api/products/1`."""
 
-    def converter(match: re.Match) -> str:
+    def converter(match: re.Match[str]) -> str:
         name = match.group("converter") or "str"
         return str(uuid.UUID(int=1)) if name == "uuid" else _SAMPLES.get(name, "1")
 
-    def group(match: re.Match) -> str:
+    def group(match: re.Match[str]) -> str:
         body = match.group("body")
         if body in (".*", ".+"):
             return "sample" if body == ".+" else ""
@@ -126,7 +127,7 @@ def sample_path(pattern: str) -> str:
     return "/" + text
 
 
-def _methods(entry) -> tuple[str, ...]:
+def _methods(entry: Any) -> tuple[str, ...]:
     callback = entry.callback
     view_class = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
     if view_class is None:

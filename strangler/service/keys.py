@@ -129,11 +129,13 @@ class RemoteKeySet:
                 published = response.json()["keys"]
             except (httpx.HTTPError, ValueError, KeyError):
                 return  # keep the keys we have; a later unknown kid tries again
-            self.keys = {
+            keys = {
                 jwk["kid"]: RSAAlgorithm.from_jwk(jwk)
                 for jwk in published
                 if jwk.get("kty") == "RSA" and jwk.get("kid")
             }
+            # A JWK set that published a private key is not one to verify with.
+            self.keys = {kid: key for kid, key in keys.items() if isinstance(key, rsa.RSAPublicKey)}
 
 
 @cache

@@ -37,7 +37,6 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = accept_or_create_request_id(request.headers.get(REQUEST_ID_HEADER))
-        request.request_id = request_id
         token = current_request_id.set(request_id)
         started = time.perf_counter()
         try:
