@@ -1,10 +1,13 @@
 # The strangler proxy: nginx rendered from migration-plan/plan.yaml, run from var/nginx/.
-#   make proxy-install   nginx + its Lua module from Debian's packages, only when missing
+#   make proxy-install   nginx, its Lua module and lua-cjson from Debian's packages, when missing
 #   make proxy-up        render the recorded step's config (step 0-monolith on a fresh install)
 #   make proxy-status    ./manage.py strangle status
 #   make proxy-start     nginx without supervisor (daemonised); make proxy-stop stops it
 #   make proxy-test      the migration suite (plan, render goldens, CLI, flip under load)
-#   make proxy-golden    regenerate tests/migration/golden/*.conf after an intended change
+#   make proxy-golden    regenerate tests/migration/golden/ (the nginx skeleton, one step table
+#                        per step) after an intended change
+#   make proxy-lua-test  luacheck on the Lua runtime and busted on its pure modules (tests/lua);
+#                        part of `make test`. Debian's lua-check, lua-busted, lua5.1 when missing
 #   make proxy-bench     proxy overhead and flip-under-load figures -> bench/results/proxy-*.md
 # `make up` runs proxy-install and proxy-up before supervisor starts nginx
 # (deploy/supervisor/programs/nginx.conf), waits for the proxy and prints it as the shop's URL.
@@ -19,10 +22,11 @@ NGINX_PREFIX = $(CURDIR)/var/nginx/
 NGINX_RUN = nginx -p $(NGINX_PREFIX) -c conf/nginx.conf -e logs/error.log
 
 .PHONY: proxy-install proxy-up proxy-wait proxy-status proxy-start proxy-stop proxy-test \
-	proxy-golden proxy-bench
+	proxy-golden proxy-bench proxy-lua-install proxy-lua-test
 
 up: proxy-install proxy-up
 test: proxy-install
+TEST_SUITES += proxy-lua-test
 
 proxy-install:
 	@bash proxy/install-nginx.sh
@@ -45,6 +49,14 @@ proxy-stop:
 
 proxy-test: proxy-install install-test
 	.venv/bin/pytest tests/migration -q
+
+proxy-lua-install:
+	@bash proxy/install-lua-tools.sh
+
+# Settings in .luacheckrc and .busted.
+proxy-lua-test: proxy-lua-install
+	luacheck strangler/proxy/lua tests/lua
+	busted
 
 proxy-golden: install-test
 	STRANGLER_UPDATE_GOLDEN=1 .venv/bin/pytest tests/migration/test_render.py -q

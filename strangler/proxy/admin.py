@@ -47,15 +47,15 @@ class AdminClient:
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None
 
-    def push(self, table_text: str) -> Live:
-        """Make `table_text` the live step table without reloading nginx."""
+    def push(self, table_json: str) -> Live:
+        """Make the step table `table_json` live without reloading nginx."""
         if not self.token:
             raise ProxyError("no admin token")
         try:
             response = self.client.post(
                 f"{self.base_url}/__strangler/table",
-                content=table_text.encode(),
-                headers={"X-Strangler-Token": self.token, "Content-Type": "text/plain"},
+                content=table_json.encode(),
+                headers={"X-Strangler-Token": self.token, "Content-Type": "application/json"},
             )
         except httpx.HTTPError as error:
             raise ProxyError(f"the proxy's admin endpoint did not answer: {error}") from None

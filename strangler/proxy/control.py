@@ -4,13 +4,13 @@ Every move renders the step, has nginx test it and checks the backends it needs 
 anything changes; only then is the config swapped atomically and the step made live. A flip
 within one plan keeps the structure, so the new step table is pushed into the running workers
 (no reload, no closed connection); a changed structure needs a graceful reload. Either way a
-probe must then report the new step, or the previous config is put back.
+probe must then report the new step, or the previous config is put back. Each installed config
+comes with its record as data (strangler.proxy.live), which is what putting it back reads.
 """
 
 from __future__ import annotations
 
 import fcntl
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,15 +20,13 @@ from strangler.plan import Plan, PlanError, Step
 from strangler.proxy import health
 from strangler.proxy.admin import AdminClient, Live
 from strangler.proxy.errors import ProxyError
+from strangler.proxy.live import FILE_NAME, Installed, config_hash, load_installed, save_installed
 from strangler.proxy.nginx import Nginx
 from strangler.proxy.render import Rendered, render_parts
 from strangler.proxy.site import Site
 from strangler.proxy.state import State, load_state, save_state
 
 PROBE_TIMEOUT = 15.0
-
-_TABLE = re.compile(r"table = \[==\[\n(.*?)\]==\]", re.S)
-_STRUCTURE = re.compile(r"^# structure ([0-9a-f]+), step table ([0-9a-f]+)$", re.M)
 
 
 class FlipHook(Protocol):
@@ -87,6 +85,11 @@ class Controller:
     def state(self) -> State:
         return load_state(self.site.state_path)
 
+    def installed(self) -> Installed | None:
+        """The record of the installed config, if it still describes that config."""
+        record = load_installed(self.site.state_dir / FILE_NAME)
+        return record if record and record.describes(self.nginx.current_config()) else None
+
     def admin(self) -> AdminClient:
         if self._admin is None:
             path = self.site.token_path
@@ -143,13 +146,14 @@ class Controller:
         step = self._step(plan, step_id)
         rendered = render_parts(plan, step, self.site.options)
         self.log(
-            f"rendered {step.id}: structure {rendered.structure_hash}, table {rendered.table_hash}"
+            f"rendered {step.id}: structure {rendered.structure_hash}, table {rendered.table.hash}"
         )
         self.nginx.test(rendered.config)
         self.log("nginx -t: ok")
         if check_health:
             self._check_health(plan, step.needed_backends())
         previous_config = self.nginx.current_config()
+        previous = self.installed()
         previous_step = state.step
         running = self.nginx.running()
         admin = self.admin()
@@ -159,7 +163,7 @@ class Controller:
                 f"nginx runs but its probe at {self.site.options.internal_url}/__strangler/step "
                 "does not answer; nothing was changed"
             )
-        expected = Live(rendered.step, rendered.table_hash, rendered.structure_hash)
+        expected = Live(rendered.step, rendered.table.hash, rendered.structure_hash)
         current = plan.step(previous_step) if previous_step in plan.step_ids else None
         flipping = action != "up" and (current is None or current.id != step.id)
         if flipping:
@@ -167,84 +171,96 @@ class Controller:
         if running and live == expected and previous_config == rendered.config:
             mode = "unchanged"
         elif not running:
-            self.nginx.install(rendered.config)
+            self._install(rendered.config, _record(rendered))
             mode = "offline"
         else:
             mode = "push" if live.structure == rendered.structure_hash else "reload"
-            self.nginx.install(rendered.config)
+            self._install(rendered.config, _record(rendered))
             try:
                 self._make_live(admin, rendered, mode)
             except ProxyError as error:
-                restored = self._restore(admin, previous_config, mode)
+                restored = self._restore(admin, previous_config, previous, mode)
                 raise ProxyError(f"{error}; {restored}") from None
         if flipping:
             try:
                 self._run_hooks("after_flip", plan, current, step)
             except ProxyError as error:
                 restored = (
-                    self._restore(admin, previous_config, mode)
+                    self._restore(admin, previous_config, previous, mode)
                     if running
-                    else (self._restore_offline(previous_config))
+                    else (self._restore_offline(previous_config, previous))
                 )
                 raise ProxyError(f"{error}; {restored}") from None
         state.record(
             action=action,
             step=step.id,
-            table_hash=rendered.table_hash,
+            table_hash=rendered.table.hash,
             structure_hash=rendered.structure_hash,
             mode=mode,
         )
         save_state(self.site.state_path, state)
         return Outcome(step=step.id, previous=previous_step, mode=mode, rendered=rendered)
 
+    def _install(self, config: str, record: Installed | None) -> None:
+        """Swap the config in, then its record; a record missing or left from another config
+        is never trusted (`installed`), so a crash between the two writes misleads nothing."""
+        self.nginx.install(config)
+        path = self.site.state_dir / FILE_NAME
+        if record is None:
+            path.unlink(missing_ok=True)
+        else:
+            save_installed(path, record)
+
     def _make_live(self, admin: AdminClient, rendered: Rendered, mode: str) -> None:
         if mode == "push":
-            admin.push(rendered.table_text)
+            admin.push(rendered.table.text)
             self.log("step table pushed to the running workers")
         else:
             self.nginx.reload()
             self.log("nginx reloaded")
         admin.wait_live(
             step=rendered.step,
-            table=rendered.table_hash,
+            table=rendered.table.hash,
             structure=rendered.structure_hash,
             timeout=PROBE_TIMEOUT,
         )
         self.log("probe: the new step is live")
 
-    def _restore(self, admin: AdminClient, previous_config: str | None, mode: str) -> str:
+    def _restore(
+        self,
+        admin: AdminClient,
+        previous_config: str | None,
+        previous: Installed | None,
+        mode: str,
+    ) -> str:
         """Put the previous config back and make sure it is what runs; say what happened."""
         if previous_config is None:
             return "there was no previous config to restore"
-        self.nginx.install(previous_config)
-        table = _TABLE.search(previous_config)
-        hashes = _STRUCTURE.search(previous_config)
-        step = re.search(r"^step (\S+)$", table.group(1), re.M) if table else None
-        if not (table and hashes and step):
+        self._install(previous_config, previous)
+        if previous is None:
             self.nginx.reload()
             return "the previous config was restored and reloaded"
-        previous = Live(step=step.group(1), table=hashes.group(2), structure=hashes.group(1))
-        if admin.live() == previous:
+        if admin.live() == previous.live:
             return "the previous config was restored (the previous step never stopped serving)"
         try:
             if mode == "push":
-                admin.push(table.group(1))
+                admin.push(previous.table.text)
             else:
                 self.nginx.reload()
             admin.wait_live(
-                step=previous.step,
-                table=previous.table,
-                structure=previous.structure,
+                step=previous.live.step,
+                table=previous.live.table,
+                structure=previous.live.structure,
                 timeout=PROBE_TIMEOUT,
             )
         except ProxyError as error:
             return f"restoring the previous config failed too: {error}"
-        return f"the previous config was restored and step {previous.step} is live again"
+        return f"the previous config was restored and step {previous.live.step} is live again"
 
-    def _restore_offline(self, previous_config: str | None) -> str:
+    def _restore_offline(self, previous_config: str | None, previous: Installed | None) -> str:
         if previous_config is None:
             return "there was no previous config to restore"
-        self.nginx.install(previous_config)
+        self._install(previous_config, previous)
         return "the previous config was restored"
 
     def _run_hooks(self, phase: str, plan: Plan, current: Step | None, target: Step) -> None:
@@ -291,3 +307,11 @@ class Controller:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _record(rendered: Rendered) -> Installed:
+    return Installed(
+        config=config_hash(rendered.config),
+        structure_hash=rendered.structure_hash,
+        table=rendered.table,
+    )

@@ -1,7 +1,8 @@
 """Running nginx from the private prefix: test a config, swap it atomically, signal the master.
 
 `nginx -p PREFIX/ -c conf/nginx.conf -e logs/error.log` keeps every file nginx reads or writes
-(config, pid, logs, temp) under the prefix, so it never touches /etc/nginx or /var/log/nginx.
+(config, pid, logs, temp, the Lua runtime) under the prefix, so it never touches /etc/nginx or
+/var/log/nginx.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import subprocess
 from pathlib import Path
 
+from strangler.proxy import assets
 from strangler.proxy.errors import ProxyError
 from strangler.proxy.site import Site
 
@@ -61,12 +63,20 @@ class Nginx:
         return self.command("-g", "daemon off;")
 
     def prepare(self) -> None:
-        """Create the prefix and the admin token that guards the step-table endpoint."""
+        """Create the prefix, the admin token that guards the step-table endpoint and the
+        package's Lua runtime where the config's lua_package_path looks for it.
+
+        Workers keep the code they loaded until a reload; the structure hash covers the Lua,
+        so a changed runtime is always applied with one."""
         prefix = self.site.prefix
         for folder in ("conf", "logs", *(f"temp/{name}" for name in TEMP_DIRS)):
             (prefix / folder).mkdir(parents=True, exist_ok=True)
         if not self.site.token_path.exists():
             write_atomically(self.site.token_path, secrets.token_urlsafe(32) + "\n", mode=0o600)
+        for relative, text in assets.lua_sources():
+            path = prefix / assets.LUA / relative
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                write_atomically(path, text)
 
     def admin_token(self) -> str:
         try:

@@ -18,10 +18,9 @@ import jinja2
 
 from strangler.plan import READ_METHODS, Plan, Route, Step
 from strangler.plan.patterns import by_specificity
+from strangler.proxy import assets
 from strangler.proxy.options import RenderOptions
-from strangler.proxy.tables import step_table
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "proxy"
+from strangler.proxy.tables import StepTable, step_table
 
 FALLBACK_FAIL_TIMEOUT = "10s"
 # Room for the chunk that crosses client_max_body_size, so even that is refused from memory.
@@ -50,7 +49,7 @@ EARLY_ERRORS = frozenset({400, 414, 431, 494})
 _PLACEHOLDERS = {
     "structure_hash": "@@strangler:structure@@",
     "table_hash": "@@strangler:table-hash@@",
-    "table_text": "@@strangler:table@@\n",
+    "table_text": "@@strangler:table@@",
     "step_id": "@@strangler:step@@",
 }
 
@@ -58,10 +57,13 @@ _PLACEHOLDERS = {
 @dataclass(frozen=True, slots=True)
 class Rendered:
     config: str
-    step: str
+    skeleton: str
     structure_hash: str
-    table_text: str
-    table_hash: str
+    table: StepTable
+
+    @property
+    def step(self) -> str:
+        return self.table.step
 
 
 def render(plan: Plan, step: Step | str, options: RenderOptions | None = None) -> str:
@@ -77,41 +79,37 @@ def render_parts(plan: Plan, step: Step | str, options: RenderOptions | None = N
         .get_template("nginx.conf.j2")
         .render(**_structure(plan, options), **_PLACEHOLDERS)
     )
-    structure_hash = hashlib.sha256(skeleton.encode()).hexdigest()[:16]
-    table_text, table_hash = step_table(plan, step)
+    structure_hash = _structure_hash(skeleton)
+    table = step_table(plan, step)
     values = {
         "structure_hash": structure_hash,
-        "table_hash": table_hash,
-        "table_text": table_text,
+        "table_hash": table.hash,
+        "table_text": table.text,
         "step_id": step.id,
     }
     config = skeleton
     for name, placeholder in _PLACEHOLDERS.items():
         config = config.replace(placeholder, values[name])
-    return Rendered(
-        config=config,
-        step=step.id,
-        structure_hash=structure_hash,
-        table_text=table_text,
-        table_hash=table_hash,
-    )
+    return Rendered(config=config, skeleton=skeleton, structure_hash=structure_hash, table=table)
+
+
+def _structure_hash(skeleton: str) -> str:
+    digest = hashlib.sha256(skeleton.encode())
+    for path, text in assets.lua_sources():
+        digest.update(f"\0{path}\0{text}".encode())
+    return digest.hexdigest()[:16]
 
 
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        loader=jinja2.PackageLoader(assets.PACKAGE, assets.TEMPLATES),
         undefined=jinja2.StrictUndefined,
         autoescape=False,  # nginx config, not HTML
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-
-
-@cache
-def _lua_module() -> str:
-    return (TEMPLATE_DIR / "strangler.lua").read_text(encoding="utf-8").rstrip() + "\n"
 
 
 def _structure(plan: Plan, options: RenderOptions) -> dict:
@@ -123,7 +121,6 @@ def _structure(plan: Plan, options: RenderOptions) -> dict:
         "plan": plan,
         "proxy": plan.proxy,
         "options": options,
-        "lua_module": _lua_module(),
         "shadow_timeout_ms": _milliseconds(plan.proxy.shadow_timeout),
         "body_buffer_size": f"{(_bytes(plan.proxy.max_body_size) + BODY_SLACK) // 1024}k",
         "backends": list(plan.backends.values()),

@@ -439,7 +439,7 @@ def test_the_proxy_healthcheck_is_the_images_probe_of_the_live_step(
     assert image_check is not None
     assert list(definition["healthcheck"]["test"]) == list(image_check.value)
     assert "/__strangler/step" in healthcheck_text(definition)
-    template = (repo_root / "proxy" / "nginx.conf.j2").read_text()
+    template = (repo_root / "strangler" / "proxy" / "templates" / "nginx.conf.j2").read_text()
     assert "location = /__strangler/step" in template
 
 

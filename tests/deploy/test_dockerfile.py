@@ -98,8 +98,8 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
         "strangler/__init__.py",
         "extracted/auth/manage.py",
         "migration-plan/plan.yaml",
-        "proxy/nginx.conf.j2",
-        "proxy/strangler.lua",
+        "strangler/proxy/templates/nginx.conf.j2",
+        "strangler/proxy/lua/strangler.lua",
     ]
     dropped = [
         ".git/config",

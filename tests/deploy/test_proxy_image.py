@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,9 +20,8 @@ import pytest
 
 import strangler
 from strangler.plan import DEFAULT_PLAN, env_var_for
-from strangler.proxy import RenderOptions
+from strangler.proxy import RenderOptions, assets
 from strangler.proxy.nginx import Nginx
-from strangler.proxy.render import TEMPLATE_DIR
 from strangler.proxy.site import Site
 from tests.deploy.compose import service
 from tests.deploy.images import (
@@ -67,7 +67,7 @@ def test_the_image_installs_nginx_and_its_lua_module_from_debian(
     stage = final_stage(proxy_stages)
     (install,) = apt_installs(stage)
     packages = set(install.split()) - {"apt-get", "install", "-y", "--no-install-recommends"}
-    assert {"nginx", "libnginx-mod-http-lua"} <= packages
+    assert {"nginx", "libnginx-mod-http-lua", "lua-cjson"} <= packages
     assert "--no-install-recommends" in install
     options = RenderOptions.from_env(environment(stage))
     assert options.modules_dir == DEBIAN_NGINX_MODULES
@@ -88,12 +88,15 @@ def test_the_renderer_finds_its_templates_and_the_plan_where_the_image_copies_th
     installs = [" ".join(command.value) for command in builder.all("RUN")]
     assert any("pip install" in run and "--editable ." in run for run in installs), installs
     # The editable install points at <build WORKDIR>/strangler: the runtime stage must put the
-    # package source there, and the templates where render.py looks for them beside it.
+    # package source there, with the template and the Lua runtime it ships as package data.
     source_root = workdir(builder)
     assert repository_path(stage, source_root / "strangler") == "strangler"
     package_parent = Path(strangler.__file__).resolve().parents[1]
-    templates = PurePosixPath(TEMPLATE_DIR.relative_to(package_parent).as_posix())
-    assert repository_path(stage, source_root / templates) == templates.as_posix()
+    for folder in (assets.TEMPLATES, assets.LUA):
+        shipped = Path(str(files(assets.PACKAGE) / folder)).relative_to(package_parent)
+        data = PurePosixPath(shipped.as_posix())
+        assert data.parts[0] == "strangler"
+        assert repository_path(stage, source_root / data) == data.as_posix()
     image_root = PurePosixPath(environment(stage)["STRANGLER_ROOT"])
     assert repository_path(stage, image_root / DEFAULT_PLAN) == str(DEFAULT_PLAN)
     assert repository_path(stage, workdir(stage) / "manage.py") == "manage.py"

@@ -52,8 +52,13 @@ def test_apply_flips_the_running_proxy_without_a_reload_and_records_it(proxy):
         ("up", None, "0-monolith"),
         ("apply", "0-monolith", "1-auth"),
     ]
-    assert "# structure" in proxy.site.conf_path.read_text()
-    assert "step 1-auth" in proxy.site.conf_path.read_text()
+    installed = proxy.controller.installed()
+    live = proxy.controller.admin().live()
+    assert installed is not None and installed.live == live
+    assert (live.step, live.table) == ("1-auth", outcome.rendered.table.hash)
+    record = json.loads((proxy.site.state_dir / "live.json").read_text())
+    assert record["table"] == outcome.rendered.table.data
+    assert f"[==[{outcome.rendered.table.text}]==]" in proxy.site.conf_path.read_text()
 
 
 def test_rollback_returns_to_the_step_before_the_last_apply(proxy):
@@ -114,6 +119,14 @@ def test_a_step_that_does_not_go_live_is_undone(proxy):
         controller.apply("1-auth")
     unchanged(proxy, step="0-monolith", config=config)
     assert served_by(proxy, "/api/auth/me") == "monolith"
+
+
+def test_a_record_left_from_another_config_is_not_trusted(proxy):
+    assert proxy.controller.installed() is not None
+    proxy.site.conf_path.write_text(proxy.site.conf_path.read_text() + "# edited by hand\n")
+    assert proxy.controller.installed() is None
+    assert proxy.controller.apply("1-auth").mode == "push"
+    assert proxy.controller.installed().live.step == "1-auth"
 
 
 def test_a_changed_structure_is_applied_with_a_graceful_reload(own_plan):

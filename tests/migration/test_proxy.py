@@ -1,11 +1,15 @@
 """The rendered proxy on real nginx, with echo backends: what clients and services see."""
 
 import base64
+import copy
 import json
 import time
 
 import httpx
 import pytest
+
+from strangler.proxy import render_parts
+from strangler.proxy.tables import dumps
 
 pytestmark = pytest.mark.integration
 
@@ -48,6 +52,42 @@ def test_internal_paths_are_404_on_the_public_listener_and_served_on_the_interna
     inside = httpx.post(f"{proxy.internal_url}/internal/orders/reserve")
     assert inside.status_code == 200
     assert inside.json()["backend"] == "monolith"
+
+
+def test_the_admin_endpoint_refuses_a_step_table_naming_what_the_structure_lacks(proxy):
+    token = proxy.site.token_path.read_text().strip()
+    table = render_parts(proxy.controller.plan(), "1-auth").table
+
+    def post(data) -> httpx.Response:
+        return httpx.post(
+            f"{proxy.internal_url}/__strangler/table",
+            content=dumps(data) if isinstance(data, dict) else data,
+            headers={"X-Strangler-Token": token},
+        )
+
+    bad_backend = copy.deepcopy(table.data)
+    bad_backend["routes"]["products"]["backend"] = "nowhere"
+    bad_weight = copy.deepcopy(table.data)
+    bad_weight["routes"]["products"]["split"] = [["monolith", 95], ["catalog", 10]]
+    refusals = {
+        "route products: unknown backend nowhere": bad_backend,
+        "route products: split weights sum to 105, not 100": bad_weight,
+        "a step table needs a 'hash' and a 'step'": {"owners": {}, "routes": {}},
+    }
+    for detail, data in refusals.items():
+        response = post(data)
+        assert (response.status_code, response.json()) == (400, {"detail": detail})
+    not_json = post("step 1-auth\n")
+    assert not_json.status_code == 400
+    assert not_json.json()["detail"].startswith("the step table is not JSON")
+    assert proxy.controller.admin().live().step == "0-monolith"
+    answer = post(table.data)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "step": "1-auth",
+        "table": table.hash,
+        "structure": proxy.controller.admin().live().structure,
+    }
 
 
 def test_a_request_id_is_generated_passed_upstream_and_returned_once(proxy, echo_backends):

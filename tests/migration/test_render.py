@@ -1,24 +1,32 @@
-"""render(plan, step) is pinned by golden files, one per step of the shipped plan.
+"""render(plan, step) is pinned by golden files: one nginx skeleton, the structure every step
+of the shipped plan shares (golden/nginx.conf, the step's values as placeholders), and one
+step table per step (golden/tables/<step>.json).
 
 After an intended change of the template, the Lua runtime or the plan, update them with
 `make proxy-golden` (or STRANGLER_UPDATE_GOLDEN=1 pytest tests/migration/test_render.py) and
 review the diff like code.
 """
 
+import hashlib
+import json
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from strangler.proxy import RenderOptions, render, render_parts
+from strangler.proxy import RenderOptions, assets, render, render_parts
 from strangler.proxy.nginx import Nginx
 from strangler.proxy.options import DEFAULT_INTERNAL_PORT
 from strangler.proxy.site import Site
+from strangler.proxy.tables import dumps
 from tests.migration.harness import REPO_ROOT
 from tests.migration.test_plan import SHOP_STEPS
 
 GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_SKELETON = GOLDEN / "nginx.conf"
+GOLDEN_TABLES = GOLDEN / "tables"
 UPDATE = os.environ.get("STRANGLER_UPDATE_GOLDEN") == "1"
 
 
@@ -28,16 +36,50 @@ def server_block(config: str, name: str) -> str:
     return config[start : end if end != -1 else len(config)]
 
 
-@pytest.mark.parametrize("step", SHOP_STEPS)
-def test_rendered_config_matches_its_golden_file(shop_plan, step):
-    config = render(shop_plan, step)
-    golden = GOLDEN / f"{step}.conf"
+def pinned(golden: Path, text: str, what: str) -> str:
+    """The golden text, rewritten first when STRANGLER_UPDATE_GOLDEN=1."""
     if UPDATE:
-        golden.write_text(config, encoding="utf-8")
-    assert golden.exists(), f"no golden file for {step}: run make proxy-golden"
-    assert config == golden.read_text(encoding="utf-8"), (
-        f"{golden.name} differs from render(plan, {step!r}); if intended, run make proxy-golden"
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden file for {what}: run make proxy-golden"
+    return golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("step", SHOP_STEPS)
+def test_every_steps_skeleton_is_the_golden_one(shop_plan, step):
+    skeleton = render_parts(shop_plan, step).skeleton
+    assert skeleton == pinned(GOLDEN_SKELETON, skeleton, "the skeleton"), (
+        f"{GOLDEN_SKELETON.name} differs from the skeleton of {step}; "
+        "if intended, run make proxy-golden"
     )
+
+
+@pytest.mark.parametrize("step", SHOP_STEPS)
+def test_every_steps_table_is_its_golden_one(shop_plan, step):
+    table = render_parts(shop_plan, step).table
+    golden = GOLDEN_TABLES / f"{step}.json"
+    readable = json.dumps(table.data, indent=2, sort_keys=True) + "\n"
+    # The golden file is indented for review; the hash it holds pins the compact bytes.
+    assert json.loads(pinned(golden, readable, step)) == table.data, (
+        f"{golden.name} differs from the step table of {step}; if intended, run make proxy-golden"
+    )
+
+
+def test_the_config_is_the_skeleton_with_the_steps_values(shop_plan):
+    rendered = render_parts(shop_plan, "3-catalog-canary")
+    assert "@@strangler:" not in rendered.config
+    assert f"table = [==[{rendered.table.text}]==]," in rendered.config
+    assert f"# structure {rendered.structure_hash}, step table {rendered.table.hash}\n" in (
+        rendered.config
+    )
+    assert "@@strangler:table@@" in rendered.skeleton
+
+
+def test_the_lua_runtime_is_loaded_from_the_prefix_not_inlined(shop_plan):
+    config = render(shop_plan, "0-monolith")
+    assert 'lua_package_path "${prefix}lua/?.lua;;";' in config
+    assert 'strangler = require "strangler"' in config
+    assert "local M = {}" not in config
 
 
 def test_render_is_pure(shop_plan):
@@ -47,18 +89,52 @@ def test_render_is_pure(shop_plan):
 def test_every_step_shares_one_structure_so_a_flip_needs_no_reload(shop_plan):
     parts = [render_parts(shop_plan, step) for step in SHOP_STEPS]
     assert len({p.structure_hash for p in parts}) == 1
-    assert len({p.table_hash for p in parts}) == len(SHOP_STEPS)
+    assert len({p.table.hash for p in parts}) == len(SHOP_STEPS)
 
 
 def test_the_step_table_names_each_routes_backend(shop_plan):
-    table = render_parts(shop_plan, "3-catalog-canary").table_text
-    assert "step 3-catalog-canary\n" in table
-    assert (
-        "route products monolith split=monolith:90,catalog:10 sticky=user fallback=monolith\n"
-        in table
-    )
-    assert "route reviews monolith\n" in table
-    assert "owner catalog monolith\n" in table
+    table = render_parts(shop_plan, "3-catalog-canary").table
+    assert table.step == "3-catalog-canary"
+    assert table.data["routes"]["products"] == {
+        "backend": "monolith",
+        "split": [["monolith", 90], ["catalog", 10]],
+        "sticky": "user",
+        "fallback": "monolith",
+    }
+    assert table.data["routes"]["reviews"] == {"backend": "monolith"}
+    assert table.data["owners"]["catalog"] == "monolith"
+
+
+def test_the_step_table_is_compact_sorted_json_whose_hash_covers_the_rest(shop_plan):
+    table = render_parts(shop_plan, "3-catalog-canary").table
+    assert table.text == dumps(json.loads(table.text))
+    assert " " not in table.text
+    rest = {key: value for key, value in table.data.items() if key != "hash"}
+    assert table.hash == hashlib.sha256(dumps(rest).encode()).hexdigest()[:16]
+
+
+def test_a_changed_lua_runtime_changes_the_structure_hash(shop_plan, monkeypatch):
+    before = render_parts(shop_plan, "0-monolith").structure_hash
+    changed = (*assets.lua_sources(), ("strangler/extra.lua", "return {}\n"))
+    monkeypatch.setattr(assets, "lua_sources", lambda: changed)
+    assert render_parts(shop_plan, "0-monolith").structure_hash != before
+
+
+def test_the_package_ships_its_templates_and_lua_runtime():
+    """An installed strangler renders and runs the proxy without the repository."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["strangler"]
+    package = REPO_ROOT / "strangler"
+    shipped = [
+        path.relative_to(package).as_posix()
+        for folder in (assets.TEMPLATES, assets.LUA)
+        for path in (package / "proxy" / folder).rglob("*")
+        if path.is_file()
+    ]
+    # setuptools expands the patterns as globs from the package folder.
+    included = {path.relative_to(package).as_posix() for g in patterns for path in package.glob(g)}
+    assert shipped
+    assert sorted(set(shipped) - included) == []
 
 
 def test_only_the_internal_listener_serves_internal_paths_and_the_admin_api(shop_plan):

@@ -1,0 +1,234 @@
+-- strangler: the proxy's runtime route choice (ngx_http_lua, LuaJIT).
+--
+-- The nginx structure (listeners, upstreams, one location per path pattern) is rendered from
+-- the plan and fixed for the life of a config. Which backend serves each route is data: the
+-- step table (JSON, see strangler/steptable.lua), kept in the shared dict `strangler_state`
+-- and read by every worker on every request. `strangle apply` replaces that table through the
+-- internal listener's admin location, so a flip closes no connection and loses no request (a
+-- reload makes old workers close idle keep-alive connections, racing clients that are sending
+-- on them).
+
+local b64 = require "ngx.base64"
+local choice = require "strangler.choice"
+local http = require "strangler.http"
+local json = require "strangler.json"
+local shadow = require "strangler.shadow"
+local steptable = require "strangler.steptable"
+
+local M = {
+    body_filter = shadow.body_filter,
+    log = shadow.log,
+    mirror = shadow.mirror,
+    shadow_entries = shadow.entries,
+}
+
+local state = ngx.shared.strangler_state
+
+local S -- the structure, fixed per config: see M.init
+local cache = { version = nil, table = nil } -- per worker: the last decoded step table
+
+local READ = { GET = true, HEAD = true }
+
+-- Step tables in the shared dict -------------------------------------------------------------
+
+local function table_key(version)
+    return "tab:" .. S.structure_hash .. ":" .. version
+end
+
+local function install(text, t)
+    local cur_key = "cur:" .. S.structure_hash
+    local prev_key = "prev:" .. S.structure_hash
+    local old = state:get(cur_key)
+    local older = state:get(prev_key)
+    local ok, err = state:safe_set(table_key(t.hash), text)
+    if not ok then
+        return nil, "cannot store the step table: " .. tostring(err)
+    end
+    state:set(cur_key, t.hash)
+    if old and old ~= t.hash then
+        state:set(prev_key, old)
+    end
+    -- Keep the current and the previous table: a worker may still be reading the previous one.
+    if older and older ~= t.hash and older ~= old then
+        state:delete(table_key(older))
+    end
+    return true
+end
+
+local function current()
+    for _ = 1, 3 do
+        local version = state:get("cur:" .. S.structure_hash)
+        if version == nil then
+            break
+        end
+        if version == cache.version then
+            return cache.table
+        end
+        local text = state:get(table_key(version))
+        if text then
+            local t = steptable.decode(text, S)
+            if t then
+                cache.version, cache.table = version, t
+                return t
+            end
+        end
+    end
+    -- The dict lost the table (it cannot: it is never evicted): serve the rendered step.
+    return cache.table or S.initial
+end
+
+-- Structure -----------------------------------------------------------------------------------
+
+function M.init(structure)
+    S = structure
+    S.route_domains = {}
+    for _, location in ipairs(S.locations) do
+        for _, route in pairs(location.methods) do
+            S.route_domains[route] = location.domains[route]
+        end
+    end
+    local initial, err = steptable.decode(S.table, S)
+    if not initial then
+        error("strangler: the rendered step table is invalid: " .. err)
+    end
+    S.initial = initial
+    cache.version, cache.table = initial.hash, initial
+    -- Runs at every (re)load of this config, so the file is the source of truth at load time.
+    local ok, install_err = install(S.table, initial)
+    if not ok then
+        error("strangler: " .. install_err)
+    end
+    local token_file = io.open(ngx.config.prefix() .. "conf/admin.token", "r")
+    if token_file then
+        S.admin_token = token_file:read("*l")
+        token_file:close()
+    end
+    shadow.init(S)
+end
+
+-- Request phases ------------------------------------------------------------------------------
+
+-- rewrite phase of a route location: choose the route, the backend and the upstream group.
+function M.route(location_id)
+    local location = S.locations[location_id]
+    local t = current()
+    local method = ngx.req.get_method()
+    local name = location.methods[method]
+    local target, backend
+    if name then
+        target = t.routes[name]
+        backend = target.backend
+    else
+        -- A method no route declares goes to the domain's write owner, which answers 405
+        -- exactly as it would without the proxy.
+        name = location.default
+        backend = t.owners[location.domains[name]]
+    end
+    local read = READ[method]
+    if target and target.split and read then
+        local key = choice.sticky_key(target.sticky, ngx.var.http_authorization,
+            ngx.var.remote_addr, b64.decode_base64url)
+        ngx.var.strangler_sticky = key
+        backend = choice.pick(target.split, tonumber(ngx.var.strangler_bucket))
+    end
+    ngx.var.strangler_route = name
+    ngx.var.strangler_step = t.step
+    ngx.var.strangler_backend = backend
+    ngx.var.strangler_upstream = choice.upstream(backend, target and target.fallback, method)
+    if location.mirrored then
+        -- The mirror subrequest shares these request headers; proxy_set_header hides it
+        -- from every backend. A client's own value is always overwritten or removed.
+        if target and target.shadow and read then
+            local id = ngx.var.strangler_request_id
+            ngx.req.set_header("X-Strangler-Shadow", target.shadow .. " " .. name .. " " .. id)
+            ngx.ctx.shadow =
+                { backend = target.shadow, route = name, id = id, chunks = {}, size = 0 }
+        else
+            ngx.req.clear_header("X-Strangler-Shadow")
+        end
+    end
+end
+
+local function last_address(addresses)
+    if not addresses then
+        return nil, 0
+    end
+    local last, count = nil, 0
+    for address in addresses:gmatch("[^%s,:]+:%d+") do
+        last, count = address, count + 1
+    end
+    return last, count
+end
+
+-- Which backend answered: the upstream group's primary, or its backup (the fallback).
+local function answered_by()
+    local group = S.upstreams[ngx.var.strangler_upstream or ""]
+    if not group then
+        return nil
+    end
+    local primary, fallback = group[1], group[2]
+    if not fallback then
+        return primary
+    end
+    local address, tries = last_address(ngx.var.upstream_addr)
+    if address == S.backends[primary] then
+        return primary
+    elseif address == S.backends[fallback] then
+        return fallback
+    end
+    return tries > 1 and fallback or primary
+end
+
+function M.header_filter()
+    local generated = ngx.var.strangler_generated == "1"
+    if ngx.is_subrequest or generated or ngx.var.strangler_upstream == "" then
+        return
+    end
+    local backend = answered_by()
+    if backend then
+        ngx.var.strangler_backend = backend
+        if S.served_by then
+            ngx.header["X-Served-By"] = backend
+        end
+    end
+end
+
+-- Internal listener: probe and admin ----------------------------------------------------------
+
+local function live(t)
+    return { step = t.step, table = t.hash, structure = S.structure_hash }
+end
+
+function M.step_info()
+    local answer = live(current())
+    answer.rendered_step = S.initial.step
+    answer.worker = ngx.worker.pid()
+    return http.respond(200, json.encode(answer))
+end
+
+-- POST /__strangler/table with the JSON of a step table and the admin token.
+function M.admin_table()
+    if ngx.req.get_method() ~= "POST" then
+        return http.detail(405, "Use POST with a step table.")
+    end
+    if not S.admin_token or ngx.var.http_x_strangler_token ~= S.admin_token then
+        return http.detail(403, "Missing or wrong X-Strangler-Token.")
+    end
+    ngx.req.read_body()
+    local text = ngx.req.get_body_data()
+    if not text then
+        return http.detail(400, "Empty body, or a body too large to keep in memory.")
+    end
+    local t, err = steptable.decode(text, S)
+    if not t then
+        return http.detail(400, err)
+    end
+    local ok, install_err = install(text, t)
+    if not ok then
+        return http.detail(500, install_err)
+    end
+    ngx.log(ngx.NOTICE, "strangler: step ", t.step, " (table ", t.hash, ") is live")
+    return http.respond(200, json.encode(live(t)))
+end
+
+return M

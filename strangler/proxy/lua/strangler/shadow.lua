@@ -1,0 +1,181 @@
+-- Shadow traffic: a copy of a mirrored read request goes to the shadow backend from a timer,
+-- and both answers land in a bounded local log, the `strangler_shadow` dict (least recently
+-- used entries are evicted): "p:<request id>" holds the primary's answer, "s:<request id>"
+-- the shadow's. Comparing them is the job of a later tool; here they are only kept.
+
+local json = require "strangler.json"
+local http = require "strangler.http"
+
+local M = {}
+
+local state = ngx.shared.strangler_state
+local shadow_log = ngx.shared.strangler_shadow
+
+local S -- backends, shadow_timeout_ms, shadow_body_limit, shadow_concurrency: see M.init
+
+function M.init(structure)
+    S = structure
+end
+
+local function answer(route, backend, method, uri, status, body, truncated, err)
+    return json.encode({
+        time = string.format("%.3f", ngx.now()),
+        route = route,
+        backend = backend,
+        method = method,
+        uri = uri,
+        status = status or json.null,
+        body = body,
+        truncated = truncated,
+        error = err,
+    })
+end
+
+-- body filter of a mirrored location: keep the primary's answer, up to the limit.
+function M.body_filter()
+    local shadow = ngx.ctx.shadow
+    if not shadow then
+        return
+    end
+    local chunk = ngx.arg[1]
+    if chunk and chunk ~= "" and shadow.size < S.shadow_body_limit then
+        local room = S.shadow_body_limit - shadow.size
+        shadow.chunks[#shadow.chunks + 1] = chunk:sub(1, room)
+        shadow.size = shadow.size + math.min(#chunk, room)
+    end
+end
+
+function M.log()
+    local shadow = ngx.ctx.shadow
+    if not shadow then
+        return
+    end
+    local body = table.concat(shadow.chunks)
+    local entry = answer(shadow.route, ngx.var.strangler_backend, ngx.req.get_method(),
+        ngx.var.request_uri, ngx.status, body, shadow.size >= S.shadow_body_limit)
+    shadow_log:set("p:" .. shadow.id, entry)
+end
+
+local function receive(sock)
+    local line, line_err = sock:receive("*l")
+    local status = line and tonumber(line:match("^HTTP/%d%.%d (%d%d%d)"))
+    if not status then
+        return nil, {}, 0, "status line: " .. tostring(line_err or line)
+    end
+    repeat
+        line = sock:receive("*l")
+    until not line or line == ""
+    local chunks, size = {}, 0
+    while size < S.shadow_body_limit do
+        local data, read_err, partial = sock:receive(8192)
+        local piece = data or partial
+        if piece and piece ~= "" then
+            chunks[#chunks + 1] = piece
+            size = size + #piece
+        end
+        if not data then
+            if read_err ~= "closed" then
+                return status, chunks, size, "body: " .. tostring(read_err)
+            end
+            break
+        end
+    end
+    return status, chunks, size
+end
+
+local function forward(premature, job)
+    if premature then
+        state:incr("shadow_inflight", -1, 0)
+        return
+    end
+    local sock = ngx.socket.tcp()
+    sock:settimeouts(S.shadow_timeout_ms, S.shadow_timeout_ms, S.shadow_timeout_ms)
+    local status, err
+    local chunks, size = {}, 0
+    local ok, connect_err = sock:connect(job.host, job.port)
+    if not ok then
+        err = "connect: " .. tostring(connect_err)
+    else
+        local sent, send_err = sock:send(job.request)
+        if not sent then
+            err = "send: " .. tostring(send_err)
+        else
+            status, chunks, size, err = receive(sock)
+        end
+    end
+    sock:close()
+    local body = table.concat(chunks):sub(1, S.shadow_body_limit)
+    shadow_log:set("s:" .. job.id, answer(job.route, job.backend, job.method, job.uri, status,
+        body, size >= S.shadow_body_limit, err))
+    state:incr("shadow_inflight", -1, 0)
+end
+
+local function request_text(method, uri, id)
+    local lines = { method .. " " .. uri .. " HTTP/1.0" }
+    for name, value in pairs(ngx.req.get_headers(64)) do
+        local lower = name:lower()
+        if lower ~= "x-strangler-shadow" and lower ~= "connection" and lower ~= "keep-alive" then
+            if type(value) == "table" then
+                value = table.concat(value, ", ")
+            end
+            lines[#lines + 1] = name .. ": " .. value
+        end
+    end
+    lines[#lines + 1] = "X-Request-ID: " .. id
+    lines[#lines + 1] = "Connection: close"
+    return table.concat(lines, "\r\n") .. "\r\n\r\n"
+end
+
+-- content of the mirror location: answer at once, forward to the shadow from a timer, so a
+-- slow or dead shadow never delays the client's next request on its keep-alive connection.
+function M.mirror()
+    local header = ngx.var.http_x_strangler_shadow
+    local backend, route, id = (header or ""):match("^(%S+) (%S+) (%S+)$")
+    local address = backend and S.backends[backend]
+    if not address then
+        return ngx.exit(204)
+    end
+    local inflight = state:incr("shadow_inflight", 1, 0)
+    if inflight > S.shadow_concurrency then
+        state:incr("shadow_inflight", -1, 0)
+        state:incr("shadow_dropped", 1, 0)
+        return ngx.exit(204)
+    end
+    local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
+    local method, uri = ngx.req.get_method(), ngx.var.request_uri
+    local job = {
+        host = host, port = tonumber(port), backend = backend, route = route, id = id,
+        method = method, uri = uri, request = request_text(method, uri, id),
+    }
+    local ok, err = ngx.timer.at(0, forward, job)
+    if not ok then
+        state:incr("shadow_inflight", -1, 0)
+        state:incr("shadow_dropped", 1, 0)
+        ngx.log(ngx.WARN, "strangler: shadow dropped: ", err)
+    end
+    return ngx.exit(204)
+end
+
+-- GET /__strangler/shadow?limit=N on the internal listener.
+function M.entries()
+    local limit = tonumber(ngx.var.arg_limit) or 100
+    local ids = {}
+    for _, key in ipairs(shadow_log:get_keys(0)) do
+        ids[key:sub(3)] = true
+    end
+    local out = {}
+    for id in pairs(ids) do
+        if #out >= limit then
+            break
+        end
+        out[#out + 1] = '{"request_id":' .. json.encode(id)
+            .. ',"primary":' .. (shadow_log:get("p:" .. id) or "null")
+            .. ',"shadow":' .. (shadow_log:get("s:" .. id) or "null") .. "}"
+    end
+    return http.respond(200, '{"count":' .. #out
+        .. ',"inflight":' .. (state:get("shadow_inflight") or 0)
+        .. ',"dropped":' .. (state:get("shadow_dropped") or 0)
+        .. ',"entries":' .. json.array(out) .. "}")
+end
+
+return M
