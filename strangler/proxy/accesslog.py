@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 TAIL_BYTES = 32 * 1024 * 1024  # bounded read: recent lines are at the end
 
@@ -32,7 +33,7 @@ def p99(values: list[float]) -> float | None:
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
 
 
-def read_recent(path: Path, *, minutes: float, now: datetime | None = None) -> list[dict]:
+def read_recent(path: Path, *, minutes: float, now: datetime | None = None) -> list[dict[str, Any]]:
     now = now or datetime.now(UTC)
     since = now - timedelta(minutes=minutes)
     try:
@@ -56,7 +57,7 @@ def read_recent(path: Path, *, minutes: float, now: datetime | None = None) -> l
     return entries
 
 
-def summarise(entries: list[dict]) -> dict[tuple[str, str], Traffic]:
+def summarise(entries: list[dict[str, Any]]) -> dict[tuple[str, str], Traffic]:
     """Traffic per (route, backend); backend "*" holds the route's total."""
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
     errors: dict[tuple[str, str], int] = defaultdict(int)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -82,13 +83,14 @@ class AdminClient:
                 )
             time.sleep(0.1)
 
-    def shadow_log(self, *, limit: int = 100) -> dict:
+    def shadow_log(self, *, limit: int = 100) -> dict[str, Any]:
         try:
             response = self.client.get(
                 f"{self.base_url}/__strangler/shadow", params={"limit": limit}
             )
             response.raise_for_status()
-            return response.json()
+            log: dict[str, Any] = response.json()
+            return log
         except (httpx.HTTPError, ValueError) as error:
             raise ProxyError(f"cannot read the shadow log: {error}") from None
 

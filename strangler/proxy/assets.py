@@ -7,6 +7,7 @@ template), where `Nginx.prepare` copies it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -26,7 +27,7 @@ def lua_sources() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(_walk(lua_root(), "")))
 
 
-def _walk(folder: Traversable, prefix: str):
+def _walk(folder: Traversable, prefix: str) -> Iterator[tuple[str, str]]:
     for entry in folder.iterdir():
         if entry.is_dir():
             yield from _walk(entry, f"{prefix}{entry.name}/")

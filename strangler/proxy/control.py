@@ -174,7 +174,7 @@ class Controller:
             self._install(rendered.config, _record(rendered))
             mode = "offline"
         else:
-            mode = "push" if live.structure == rendered.structure_hash else "reload"
+            mode = "push" if live and live.structure == rendered.structure_hash else "reload"
             self._install(rendered.config, _record(rendered))
             try:
                 self._make_live(admin, rendered, mode)
@@ -289,7 +289,7 @@ class Controller:
             raise ProxyError(f"not healthy, nothing was changed: {listed}")
 
     @staticmethod
-    def _step(plan: Plan, step_id: str):
+    def _step(plan: Plan, step_id: str) -> Step:
         try:
             return plan.step(step_id)
         except KeyError as error:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -112,7 +113,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _structure(plan: Plan, options: RenderOptions) -> dict:
+def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
     locations = _locations(plan)
     public = [location for location in locations if not location["internal"]]
     host = f"[{options.listen_host}]" if ":" in options.listen_host else options.listen_host
@@ -151,7 +152,7 @@ def _structure(plan: Plan, options: RenderOptions) -> dict:
     }
 
 
-def _upstreams(plan: Plan) -> list[dict]:
+def _upstreams(plan: Plan) -> list[dict[str, Any]]:
     """One group per backend, plus backend-then-fallback groups for every fallback the plan
     names, so that any step of the plan runs on the same structure."""
     groups = [
@@ -181,7 +182,7 @@ def _upstreams(plan: Plan) -> list[dict]:
     return groups
 
 
-def _locations(plan: Plan) -> list[dict]:
+def _locations(plan: Plan) -> list[dict[str, Any]]:
     by_shape: dict[str, list[Route]] = {}
     for route in plan.routes:
         by_shape.setdefault(route.pattern.shape, []).append(route)
@@ -196,7 +197,7 @@ def _locations(plan: Plan) -> list[dict]:
     for index, pattern in enumerate(patterns, start=1):
         routes = by_shape[pattern.shape]
         readers = [route for route in routes if "GET" in route.methods]
-        limited = [route for route in routes if route.rate_limit]
+        limits = [(route.name, route.rate_limit) for route in routes if route.rate_limit]
         locations.append(
             {
                 "id": index,
@@ -212,9 +213,7 @@ def _locations(plan: Plan) -> list[dict]:
                     for route in routes
                 ),
                 "rate_limit": (
-                    {"name": limited[0].name, "burst": limited[0].rate_limit.burst}
-                    if limited
-                    else None
+                    {"name": limits[0][0], "burst": limits[0][1].burst} if limits else None
                 ),
             }
         )
@@ -229,10 +228,18 @@ def _error_body(text: str) -> str:
 
 
 def _bytes(size: str) -> int:
-    number, unit = re.fullmatch(r"([0-9]+)([km]?)", size).groups()
+    number, unit = _parts(r"([0-9]+)([km]?)", size)
     return int(number) * {"": 1, "k": 1024, "m": 1024 * 1024}[unit]
 
 
 def _milliseconds(duration: str) -> int:
-    number, unit = re.fullmatch(r"([0-9]+)(ms|s|m)", duration).groups()
+    number, unit = _parts(r"([0-9]+)(ms|s|m)", duration)
     return int(number) * {"ms": 1, "s": 1000, "m": 60_000}[unit]
+
+
+def _parts(pattern: str, text: str) -> tuple[str, str]:
+    """(number, unit) of a size or duration the plan's schema already checked."""
+    match = re.fullmatch(pattern, text)
+    if match is None:
+        raise ValueError(f"not a plan size or duration: {text!r}")
+    return match.group(1), match.group(2)

@@ -23,9 +23,11 @@ class State:
     table_hash: str | None = None
     structure_hash: str | None = None
     stack: list[str] = field(default_factory=list)
-    history: list[dict] = field(default_factory=list)
+    history: list[dict[str, str | None]] = field(default_factory=list)
 
-    def record(self, *, action: str, step: str, table_hash: str, structure_hash: str, mode: str):
+    def record(
+        self, *, action: str, step: str, table_hash: str, structure_hash: str, mode: str
+    ) -> None:
         previous = self.step
         if action == "apply" and previous and previous != step:
             self.stack.append(previous)

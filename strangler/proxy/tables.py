@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from strangler.plan import Plan, Step, Target
 
@@ -29,23 +30,23 @@ def dumps(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StepTable:
-    data: dict
+    data: dict[str, Any]
 
     @property
     def step(self) -> str:
-        return self.data["step"]
+        return str(self.data["step"])
 
     @property
     def hash(self) -> str:
-        return self.data["hash"]
+        return str(self.data["hash"])
 
     @property
     def text(self) -> str:
         return dumps(self.data)
 
 
-def route_record(target: Target) -> dict:
-    record: dict = {"backend": target.backend}
+def route_record(target: Target) -> dict[str, Any]:
+    record: dict[str, Any] = {"backend": target.backend}
     if target.split:
         record["split"] = [[name, weight] for name, weight in target.split]
         record["sticky"] = target.sticky
