@@ -14,6 +14,7 @@ import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from strangler.plan import Plan, PlanError, Step
@@ -32,14 +33,25 @@ PROBE_TIMEOUT = 15.0
 class FlipHook(Protocol):
     """Work that must go with a flip (e.g. data-sync checks and the write-ownership switch).
 
-    `before_flip` runs after the config and the backends passed their checks and before
-    anything changes: raising refuses the flip. `after_flip` runs once the new step is live:
-    raising puts the previous step back. `current` is None on a fresh install.
+    `before_flip` runs after the config and the backends passed their checks, just before the
+    routes change: raising refuses the flip. `after_flip` runs once the new step is live:
+    raising puts the previous step back. `flip_abandoned` runs when the new step could not be
+    made live after `before_flip` succeeded (or `after_flip` refused it): it undoes what
+    `before_flip` started. `current` is None on a fresh install.
     """
 
     def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
 
     def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
+
+    def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
+
+
+class ForcibleHook(FlipHook, Protocol):
+    """A hook that `strangle rollback --force` can tell to go ahead without a lost backend,
+    recording what may be lost under `journal_dir`."""
+
+    def force(self, *, journal_dir: Path) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +192,8 @@ class Controller:
                 self._make_live(admin, rendered, mode)
             except ProxyError as error:
                 restored = self._restore(admin, previous_config, previous, mode)
+                if flipping:
+                    self._abandon_hooks(plan, current, step)
                 raise ProxyError(f"{error}; {restored}") from None
         if flipping:
             try:
@@ -190,6 +204,7 @@ class Controller:
                     if running
                     else (self._restore_offline(previous_config, previous))
                 )
+                self._abandon_hooks(plan, current, step)
                 raise ProxyError(f"{error}; {restored}") from None
         state.record(
             action=action,
@@ -276,6 +291,15 @@ class Controller:
                     detail = f"{type(error).__name__}: {error}"  # "'key'" alone says nothing
                 raise ProxyError(f"{name}.{phase} refused: {detail}") from error
             self.log(f"{type(hook).__name__}.{phase}: ok")
+
+    def _abandon_hooks(self, plan: Plan, current: Step | None, target: Step) -> None:
+        """Every hook undoes what it started, whatever the others do; a failure is logged, the
+        flip's own error is the one reported."""
+        for hook in self.hooks:
+            try:
+                hook.flip_abandoned(plan=plan, current=current, target=target)
+            except Exception as error:
+                self.log(f"{type(hook).__name__}.flip_abandoned failed: {error}")
 
     def _check_health(self, plan: Plan, names: tuple[str, ...]) -> None:
         results = health.check_all([plan.backends[name] for name in names])

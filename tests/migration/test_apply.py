@@ -166,6 +166,9 @@ class Refuse:
     def after_flip(self, *, plan, current, target):
         raise AssertionError("never reached")
 
+    def flip_abandoned(self, *, plan, current, target):
+        raise AssertionError("never reached: the flip never started")
+
 
 class BreakAfter:
     calls: list[str]
@@ -179,6 +182,9 @@ class BreakAfter:
     def after_flip(self, *, plan, current, target):
         self.calls.append(f"after {current.id}->{target.id}")
         raise RuntimeError("ownership switch failed")
+
+    def flip_abandoned(self, *, plan, current, target):
+        self.calls.append(f"abandoned {current.id}->{target.id}")
 
 
 def test_a_refusing_flip_hook_stops_the_apply(proxy):
@@ -197,6 +203,10 @@ def test_a_failing_after_flip_hook_puts_the_previous_step_back(proxy):
     controller = Controller(proxy.site, hooks=(hook,))
     with pytest.raises(ProxyError, match=r"ownership switch failed.*previous config was restored"):
         controller.apply("1-auth")
-    assert hook.calls == ["before 0-monolith->1-auth", "after 0-monolith->1-auth"]
+    assert hook.calls == [
+        "before 0-monolith->1-auth",
+        "after 0-monolith->1-auth",
+        "abandoned 0-monolith->1-auth",
+    ]
     unchanged(proxy, step="0-monolith", config=config)
     assert served_by(proxy, "/api/auth/me") == "monolith"
