@@ -539,7 +539,7 @@ def run_handovers(monolith: LiveBackend, auth: LiveBackend, *, args) -> Handover
     databases = {"monolith": monolith.database_url, "auth": auth.database_url}
     high_water = {name: outbox_high_water(url) for name, url in databases.items()}
     figures = HandoverFigures(clients=args.handover_clients)
-    owner = backends["monolith"].ownership(DOMAIN)["owner"]
+    owner = backends["monolith"].ownership(DOMAIN).owner
     log(f"handovers: {args.flips} flips under {args.handover_clients} writing clients")
     started = time.monotonic()
     with WriteLoad(monolith.base_url, clients=args.handover_clients, register_every=1e9) as load:
@@ -547,7 +547,7 @@ def run_handovers(monolith: LiveBackend, auth: LiveBackend, *, args) -> Handover
         for _ in range(args.flips):
             old = backends[owner]
             new = backends["auth" if owner == "monolith" else "monolith"]
-            after_id = old.status()["outbox"]["last_id"]
+            after_id = old.status().outbox.last_id
             flip = Flip(old=old.name, new=new.name, after_id=after_id, pause_s=None)
             for backend in backends.values():
                 backend.take_calls()

@@ -9,6 +9,7 @@ import sys
 
 from strangler.errors import StranglerError
 from strangler.sync.cli import domain_pair, run_backfill
+from strangler.sync.payloads import MAX_ROWS
 
 from .context import Context
 
@@ -24,8 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> None:
-    from strangler.sync.internal_views import MAX_ROWS  # imports the framework's models
-
     if not 1 <= args.batch <= MAX_ROWS or args.id_gap < 0:
         raise StranglerError(f"--batch must be 1 to {MAX_ROWS} and --id-gap zero or more")
     plan, step = ctx.plan_and_step()

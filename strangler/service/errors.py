@@ -40,9 +40,11 @@ def exception_handler(exc, context):
     return response
 
 
-def json_error(detail: str, *, status: int) -> JsonResponse:
-    """An error body byte-identical to DRF's rendering of the same {"detail": ...}."""
-    return JsonResponse({"detail": detail}, status=status, json_dumps_params=_COMPACT)
+def json_error(detail: str, *, status: int, headers: dict[str, str] | None = None) -> JsonResponse:
+    """The framework's one error body, byte-identical to DRF's rendering of {"detail": ...}."""
+    return JsonResponse(
+        {"detail": detail}, status=status, headers=headers, json_dumps_params=_COMPACT
+    )
 
 
 def json_not_found(request, exception=None):

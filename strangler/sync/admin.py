@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from strangler.conf import strangler_settings
 
 from . import registry
-from .client import BackendSync, SyncError
+from .client import BackendRefused, BackendSync, SyncError
 from .models import AggregateVersion
 from .ownership import current_ownership, this_backend
 
@@ -65,10 +65,18 @@ class SyncedModelAdmin:
             BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=10.0).change(
                 aggregate.name, pk=obj.pk, fields={name: payload[name] for name in fields}
             )
+        except BackendRefused as refusal:
+            self.message_user(
+                request,
+                f"Not saved: {owner} owns {aggregate.domain} and refused the change "
+                f"({refusal.detail}).",
+                messages.ERROR,
+            )
+            return False
         except SyncError as exc:
             self.message_user(
                 request,
-                f"Not saved: {owner} owns {aggregate.domain} and refused the change ({exc}).",
+                f"Not saved: {owner} owns {aggregate.domain} and could not be asked ({exc}).",
                 messages.ERROR,
             )
             return False

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .client import BackendSync, RowsPage
+from .client import BackendSync
+from .payloads import RowsPage
 
 STORES_IN_FLIGHT = 2
 
@@ -87,10 +88,10 @@ def backfill(
     on_progress: Callable[[str, int, int], None] = lambda aggregate, copied, total: None,
 ) -> BackfillResult:
     checkpoint = _load_checkpoint(checkpoint_file)
-    source_status = source.status()["aggregates"]
+    source_status = source.status().aggregates
     copied: dict[str, int] = {}
     for aggregate in aggregates:
-        total = source_status[aggregate]["count"]
+        total = source_status[aggregate].count
         done = 0
         # Pages are stored STORES_IN_FLIGHT at a time (the target's workers store in parallel);
         # the checkpoint only ever moves past pages stored completely, in order.
@@ -106,7 +107,7 @@ def backfill(
                 done += _finish(in_flight.popleft(), aggregate, checkpoint, checkpoint_file)
                 on_progress(aggregate, done, total)
         copied[aggregate] = done
-    floors = {name: source_status[name]["max_id"] for name in aggregates}
-    moved = target.move_sequences(domain, floor=floors, gap=id_gap)["moved"]
+    floors = {name: source_status[name].max_id for name in aggregates}
+    moved = target.move_sequences(domain, floor=floors, gap=id_gap).moved
     checkpoint_file.unlink(missing_ok=True)
     return BackfillResult(copied=copied, sequences=moved)

@@ -9,8 +9,8 @@ import json
 from collections.abc import Iterator
 
 from . import registry
+from .payloads import DEFAULT_CHUNK
 
-DEFAULT_CHUNK = 1000
 _FETCH = 10_000
 
 

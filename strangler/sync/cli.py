@@ -9,6 +9,7 @@ from .backfill import BackfillResult, backfill
 from .client import BackendSync, SyncError
 from .flip import check_parity, synced_aggregates
 from .parity import AggregateParity
+from .states import OwnershipState
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def sync_lag(plan) -> list[dict]:
     rows = []
     for name, backend in plan.backends.items():
         try:
-            outbox = BackendSync(name, backend.url, timeout=3.0).status()["outbox"]
+            outbox = BackendSync(name, backend.url, timeout=3.0).status().outbox
         except SyncError as exc:
             rows.append(
                 {"backend": name, "pending": None, "oldest_seconds": None, "error": str(exc)}
@@ -103,8 +104,8 @@ def sync_lag(plan) -> list[dict]:
         rows.append(
             {
                 "backend": name,
-                "pending": outbox["pending"],
-                "oldest_seconds": outbox["oldest_pending_age_seconds"],
+                "pending": outbox.pending,
+                "oldest_seconds": outbox.oldest_pending_age_seconds,
                 "error": None,
             }
         )
@@ -114,14 +115,14 @@ def sync_lag(plan) -> list[dict]:
 def ownership_report(plan, step) -> list[dict]:
     """Per synced domain: the owner the step names, what each backend records, and a verdict
     an operator can act on (a handover a crash left half done, backends that disagree)."""
-    views: dict[str, dict[str, tuple[str, str] | None]] = {}
+    views: dict[str, dict[str, tuple[str, OwnershipState] | None]] = {}
     for name, backend in plan.backends.items():
         try:
-            recorded = BackendSync(name, backend.url, timeout=3.0).status()["ownership"]
+            recorded = BackendSync(name, backend.url, timeout=3.0).status().ownership
         except SyncError:
             recorded = None
         for domain, ownership in (recorded or {}).items():
-            views.setdefault(domain, {})[name] = (ownership["owner"], ownership["state"])
+            views.setdefault(domain, {})[name] = (ownership.owner, ownership.state)
         if recorded is None:
             for domain in views:
                 views[domain].setdefault(name, None)
@@ -129,7 +130,7 @@ def ownership_report(plan, step) -> list[dict]:
     for domain, seen in sorted(views.items()):
         expected = step.owners.get(domain, plan.origin) if step else plan.origin
         known = {name: view for name, view in seen.items() if view is not None}
-        if any(state == "handover" for _, state in known.values()):
+        if any(state == OwnershipState.HANDOVER for _, state in known.values()):
             verdict = (
                 "HANDOVER in progress, or interrupted: `strangle apply` of the target step or "
                 "`strangle rollback` completes it"

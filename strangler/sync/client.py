@@ -1,29 +1,54 @@
 """The /internal/sync/ API of one backend, as the CLI and the flip call it."""
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from strangler.conf import strangler_settings
-from strangler.errors import StranglerError
+from strangler.errors import InternalAPIError, StranglerError
 from strangler.service.http import service_client
 
-# A page of rows says in headers what its reader needs, so the page itself can pass undecoded.
-ROW_COUNT_HEADER = "X-Strangler-Rows"
-LAST_ID_HEADER = "X-Strangler-Last-Id"
-NEXT_AFTER_HEADER = "X-Strangler-Next-After"
+from .payloads import (
+    Behind,
+    BehindRequest,
+    Changed,
+    ChangeRequest,
+    Checksums,
+    ChecksumsQuery,
+    Fenced,
+    FenceRequest,
+    Hashes,
+    HashesQuery,
+    Ownership,
+    OwnershipChange,
+    Payload,
+    Query,
+    Repaired,
+    RepairRequest,
+    Row,
+    RowsAnswer,
+    RowsPage,
+    RowsQuery,
+    SequencesMoved,
+    SequencesRequest,
+    Status,
+    StoredRows,
+    Watermark,
+    describe,
+)
+from .states import OwnershipState
 
-
-@dataclass(frozen=True)
-class RowsPage:
-    body: bytes  # {"rows": [...], "next_after": ...}, also what the rows endpoint takes
-    count: int
-    last_id: int
-    next_after: int | None
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 class SyncError(StranglerError):
     """A sync step failed; the message says where and why, in one line."""
+
+
+class BackendRefused(InternalAPIError, SyncError):
+    """A backend answered a sync call with an error: its `status` and `detail`."""
 
 
 @dataclass
@@ -32,10 +57,28 @@ class BackendSync:
     base_url: str
     timeout: float = 60.0
 
-    def _call(self, method: str, path: str, **kwargs) -> dict:
-        return self._send(method, path, **kwargs).json()
+    def _call(self, method: str, path: str, *, answer: type[Answer], **kwargs) -> Answer:
+        response = self._send(method, path, **kwargs)
+        try:
+            return answer.model_validate_json(response.content)
+        except ValidationError as error:
+            raise SyncError(
+                f"{self.name}: {method} /internal/sync/{path}: unexpected answer: {describe(error)}"
+            ) from None
 
-    def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: Payload | None = None,
+        **kwargs,
+    ) -> httpx.Response:
+        if query is not None:
+            kwargs["params"] = query.params()
+        if body is not None:
+            kwargs["json"] = body.model_dump(mode="json")
         headers = dict(kwargs.pop("headers", {}))
         token = strangler_settings.INTERNAL_TOKEN
         if token:
@@ -49,87 +92,107 @@ class BackendSync:
             raise SyncError(f"{self.name} ({self.base_url}) is unreachable: {exc}") from exc
         if response.status_code >= 400:
             try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
+                detail = str(response.json().get("detail", response.text))
+            except (ValueError, AttributeError):  # not JSON, or not an object
                 detail = response.text[:200]
-            raise SyncError(
-                f"{self.name}: {method} /internal/sync/{path}: {response.status_code} {detail}"
+            raise BackendRefused(
+                detail,
+                status=response.status_code,
+                call=f"{self.name}: {method} /internal/sync/{path}",
             )
         return response
 
-    def status(self) -> dict:
-        return self._call("GET", "status")
+    def status(self) -> Status:
+        return self._call("GET", "status", answer=Status)
 
     def page(self, aggregate: str, *, after: int, limit: int) -> RowsPage:
         """A page of rows as the backend sent it: a backfill hands it on to the copy as it is,
         without decoding and encoding every row in between."""
-        response = self._send(
-            "GET", f"aggregates/{aggregate}/rows", params={"after": after, "limit": limit}
-        )
-        next_after = response.headers.get(NEXT_AFTER_HEADER, "")
-        return RowsPage(
-            body=response.content,
-            count=int(response.headers.get(ROW_COUNT_HEADER, "0")),
-            last_id=int(response.headers.get(LAST_ID_HEADER, "0")),
-            next_after=int(next_after) if next_after else None,
-        )
+        query = RowsQuery(after=after, limit=limit)
+        response = self._send("GET", f"aggregates/{aggregate}/rows", query=query)
+        try:
+            return RowsPage.from_headers(response.headers, body=response.content)
+        except ValidationError as error:
+            raise SyncError(
+                f"{self.name}: a page of {aggregate} without its headers: {describe(error)}"
+            ) from None
 
     def store_page(self, aggregate: str, page: RowsPage) -> int:
-        return self._send(
+        return self._call(
             "POST",
             f"aggregates/{aggregate}/rows",
+            answer=StoredRows,
             content=page.body,
             headers={"Content-Type": "application/json"},
-        ).json()["upserted"]
+        ).upserted
 
-    def rows(self, aggregate: str, *, after: int, limit: int) -> dict:
+    def rows(self, aggregate: str, *, after: int, limit: int) -> RowsAnswer:
+        query = RowsQuery(after=after, limit=limit)
+        return self._call("GET", f"aggregates/{aggregate}/rows", answer=RowsAnswer, query=query)
+
+    def rows_by_id(self, aggregate: str, ids: list[int]) -> list[Row]:
+        query = RowsQuery(ids=ids, limit=max(1, len(ids)))
         return self._call(
-            "GET", f"aggregates/{aggregate}/rows", params={"after": after, "limit": limit}
+            "GET", f"aggregates/{aggregate}/rows", answer=RowsAnswer, query=query
+        ).rows
+
+    def repair(self, aggregate: str, *, rows: list[Row], delete: list[int]) -> Repaired:
+        return self._call(
+            "POST",
+            f"aggregates/{aggregate}/repair",
+            answer=Repaired,
+            body=RepairRequest(rows=rows, delete=delete),
         )
 
-    def rows_by_id(self, aggregate: str, ids: list[int]) -> list[dict]:
-        return self._call(
-            "GET",
-            f"aggregates/{aggregate}/rows",
-            params={"ids": ",".join(map(str, ids)), "limit": max(1, len(ids))},
-        )["rows"]
-
-    def repair(self, aggregate: str, *, rows: list[dict], delete: list[int]) -> dict:
-        return self._call(
-            "POST", f"aggregates/{aggregate}/repair", json={"rows": rows, "delete": delete}
-        )
-
-    def upsert(self, aggregate: str, rows: list[dict]) -> int:
-        return self._call("POST", f"aggregates/{aggregate}/rows", json={"rows": rows})["upserted"]
-
-    def change(self, aggregate: str, *, pk: int, fields: dict) -> dict:
+    def change(self, aggregate: str, *, pk: int, fields: dict) -> Changed:
         """Asks the owner to change fields of one row (in payload form), as its own write."""
         return self._call(
-            "POST", f"aggregates/{aggregate}/changes", json={"id": pk, "fields": fields}
+            "POST",
+            f"aggregates/{aggregate}/changes",
+            answer=Changed,
+            body=ChangeRequest(id=pk, fields=fields),
         )
 
-    def checksums(self, aggregate: str, *, chunk: int) -> dict:
-        return self._call("GET", f"aggregates/{aggregate}/checksums", params={"chunk": chunk})
+    def checksums(self, aggregate: str, *, chunk: int) -> Checksums:
+        query = ChecksumsQuery(chunk=chunk)
+        return self._call("GET", f"aggregates/{aggregate}/checksums", answer=Checksums, query=query)
 
     def hashes(self, aggregate: str, *, start: int, end: int) -> dict[str, str]:
+        query = HashesQuery(start=start, end=end)
+        return self._call("GET", f"aggregates/{aggregate}/hashes", answer=Hashes, query=query).rows
+
+    def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> SequencesMoved:
         return self._call(
-            "GET", f"aggregates/{aggregate}/hashes", params={"start": start, "end": end}
-        )["rows"]
+            "POST",
+            f"domains/{domain}/sequences",
+            answer=SequencesMoved,
+            body=SequencesRequest(floor=floor, gap=gap),
+        )
 
-    def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> dict:
-        return self._call("POST", f"domains/{domain}/sequences", json={"floor": floor, "gap": gap})
-
-    def fence(self, domain: str, *, owner: str, after: int) -> dict:
-        """Fences the domain's writes there; returns {"watermark", "max_ids"}."""
-        return self._call("POST", f"domains/{domain}/fence", json={"owner": owner, "after": after})
-
-    def behind(self, watermark: dict[str, dict[str, int]]) -> dict:
-        return self._call("POST", "behind", json={"watermark": watermark})
-
-    def ownership(self, domain: str) -> dict:
-        return self._call("GET", f"domains/{domain}/ownership")
-
-    def set_ownership(self, domain: str, *, owner: str, state: str) -> dict:
+    def fence(self, domain: str, *, owner: str, after: int) -> Fenced:
+        """Fences the domain's writes there; the answer holds the watermark and the max ids."""
         return self._call(
-            "PUT", f"domains/{domain}/ownership", json={"owner": owner, "state": state}
+            "POST",
+            f"domains/{domain}/fence",
+            answer=Fenced,
+            body=FenceRequest(owner=owner, after=after),
+        )
+
+    def behind(self, watermark: Watermark) -> Behind:
+        return self._call(
+            "POST",
+            "behind",
+            answer=Behind,
+            body=BehindRequest(watermark=watermark),
+        )
+
+    def ownership(self, domain: str) -> Ownership:
+        return self._call("GET", f"domains/{domain}/ownership", answer=Ownership)
+
+    def set_ownership(self, domain: str, *, owner: str, state: OwnershipState) -> Ownership:
+        return self._call(
+            "PUT",
+            f"domains/{domain}/ownership",
+            answer=Ownership,
+            body=OwnershipChange(owner=owner, state=state),
         )

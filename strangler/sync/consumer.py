@@ -17,11 +17,10 @@ from django.db import transaction
 from . import registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
+from .states import EventOutcome
 from .upsert import set_versions, upsert_rows
 
 logger = logging.getLogger(__name__)
-
-APPLIED, DUPLICATE, STALE = "applied", "duplicate", "stale"
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,15 @@ def _in_dependency_order(events: Iterable[Event]) -> dict[str, list[Event]]:
     grouped: dict[str, list[Event]] = {a.name: [] for a in registry.all_aggregates()}
     for event in events:
         if event.aggregate_type not in grouped:
-            raise LookupError(f"no synced aggregate named {event.aggregate_type!r} here")
+            raise registry.UnknownAggregate(
+                f"no synced aggregate named {event.aggregate_type!r} here"
+            )
         grouped[event.aggregate_type].append(event)
     return {name: group for name, group in grouped.items() if group}
 
 
 @transaction.atomic
-def apply_events(events: list[Event]) -> dict[str, str]:
+def apply_events(events: list[Event]) -> dict[str, EventOutcome]:
     """Applies a batch of events in one transaction; returns each event's outcome."""
     unique = list({e.event_id: e for e in events}.values())
     seen = set(
@@ -105,7 +106,7 @@ def apply_events(events: list[Event]) -> dict[str, str]:
             "event_id", flat=True
         )
     )
-    outcomes = {e.event_id: DUPLICATE for e in unique if e.event_id in seen}
+    outcomes = {e.event_id: EventOutcome.DUPLICATE for e in unique if e.event_id in seen}
     fresh = [e for e in unique if e.event_id not in seen]
     for name, group in _in_dependency_order(fresh).items():
         written = store(
@@ -127,7 +128,12 @@ def apply_events(events: list[Event]) -> dict[str, str]:
             ):
                 winners[e.aggregate_id] = e
         winning = {e.event_id for e in winners.values()}
-        outcomes.update({e.event_id: APPLIED if e.event_id in winning else STALE for e in group})
+        outcomes.update(
+            {
+                e.event_id: EventOutcome.APPLIED if e.event_id in winning else EventOutcome.STALE
+                for e in group
+            }
+        )
     InboxEvent.objects.bulk_create(
         [
             InboxEvent(
@@ -145,5 +151,5 @@ def apply_events(events: list[Event]) -> dict[str, str]:
     return outcomes
 
 
-def apply_event(event: Event) -> str:
+def apply_event(event: Event) -> EventOutcome:
     return apply_events([event])[event.event_id]

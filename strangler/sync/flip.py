@@ -37,8 +37,10 @@ from strangler.conf import strangler_settings
 
 from .client import BackendSync, SyncError
 from .parity import AggregateParity, compare, recheck
+from .payloads import Behind, Watermark
+from .states import OwnershipState
 
-ACTIVE, HANDOVER = "active", "handover"
+ACTIVE, HANDOVER = OwnershipState.ACTIVE, OwnershipState.HANDOVER
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,7 @@ class DomainMove:
 
 
 def synced_aggregates(backend: BackendSync, domain: str) -> list[str]:
-    return [
-        name for name, info in backend.status()["aggregates"].items() if info["domain"] == domain
-    ]
+    return list(backend.status().in_domain(domain))
 
 
 def check_parity(
@@ -80,31 +80,29 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> N
         time.sleep(0.02)
 
 
-def wait_for_watermark(
-    backend: BackendSync, watermark: dict[str, dict[str, int]], *, timeout: float
-) -> None:
-    lagging: dict = {}
+def wait_for_watermark(backend: BackendSync, watermark: Watermark, *, timeout: float) -> None:
+    lagging = Behind(behind={}, count=0)
 
     def caught_up() -> bool:
         nonlocal lagging
         lagging = backend.behind(watermark)
-        return lagging["count"] == 0
+        return lagging.count == 0
 
     try:
         wait_until(caught_up, timeout=timeout, what=f"{backend.name} to reach the watermark")
     except SyncError as error:
         examples = "; ".join(
-            f"{name} {_some(set(map(int, ids)))}" for name, ids in lagging["behind"].items()
+            f"{name} {_some(set(map(int, ids)))}" for name, ids in lagging.behind.items()
         )
         raise SyncError(
-            f"{error}: {lagging['count']} aggregates still behind ({examples}); "
+            f"{error}: {lagging.count} aggregates still behind ({examples}); "
             "is its sync consumer running? `strangle parity DOMAIN --repair` copies stuck rows"
         ) from None
 
 
-def domain_ownership(backend: BackendSync, domain: str) -> tuple[str, str]:
+def domain_ownership(backend: BackendSync, domain: str) -> tuple[str, OwnershipState]:
     ownership = backend.ownership(domain)
-    return ownership["owner"], ownership["state"]
+    return ownership.owner, ownership.state
 
 
 def resolve_interrupted(move: DomainMove, log=lambda message: None) -> bool:
@@ -135,13 +133,12 @@ def hand_over(
     try:
         new.set_ownership(domain, owner=old.name, state=HANDOVER)
         fenced = old.fence(domain, owner=old.name, after=after_id)
-        watermark = fenced["watermark"]
         log(
             f"{domain}: writes fenced; watermark of "
-            f"{sum(len(v) for v in watermark.values())} aggregates"
+            f"{sum(len(v) for v in fenced.watermark.values())} aggregates"
         )
-        wait_for_watermark(new, watermark, timeout=timeout)
-        new.move_sequences(domain, floor=fenced["max_ids"], gap=id_gap)
+        wait_for_watermark(new, fenced.watermark, timeout=timeout)
+        new.move_sequences(domain, floor=fenced.max_ids, gap=id_gap)
         new.set_ownership(domain, owner=new.name, state=ACTIVE)
     except SyncError:
         # Put both back to the old owner; a failure here is reported by the original error.
@@ -207,7 +204,7 @@ class OwnershipHandover:
                 continue
             # Everything the old owner wrote up to here is covered by parity; what it writes
             # from here on is covered by the watermark at the fence.
-            self._positions[move.domain] = move.old.status()["outbox"]["last_id"]
+            self._positions[move.domain] = move.old.status().outbox.last_id
             parity = check_parity(
                 domain=move.domain, left=move.old, right=move.new, attempts=10, pause=0.5
             )
@@ -243,9 +240,8 @@ class OwnershipHandover:
     def _take_over_from_lost_owner(self, move: DomainMove, record: dict) -> None:
         # The lost owner's newest ids are unknown: leave a wide gap above every id seen here.
         floors = {
-            name: info["max_id"]
-            for name, info in move.new.status()["aggregates"].items()
-            if info["domain"] == move.domain
+            name: aggregate.max_id
+            for name, aggregate in move.new.status().in_domain(move.domain).items()
         }
         move.new.move_sequences(move.domain, floor=floors, gap=self.id_gap * FORCED_GAP_FACTOR)
         move.new.set_ownership(move.domain, owner=move.new.name, state=ACTIVE)
@@ -272,8 +268,7 @@ def abandon(move: DomainMove, log=lambda message: None) -> dict:
     """What a forced move without the old owner can lose: every write the old owner accepted
     after the last of its events the new owner applied, and did not publish before it went
     down. Named by that instant; the old owner's unsent outbox rows are those writes."""
-    status = move.new.status()
-    last = status.get("last_applied_from", {}).get(move.old.name)
+    last = move.new.status().last_applied_from.get(move.old.name)
     record = {
         "domain": move.domain,
         "lost_owner": move.old.name,

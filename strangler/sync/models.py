@@ -2,6 +2,8 @@ import uuid
 
 from django.db import models
 
+from .states import OwnershipState
+
 
 class OutboxEvent(models.Model):
     """A change to an aggregate, written in the transaction that made it, published later."""
@@ -71,13 +73,13 @@ class AggregateVersion(models.Model):
 class DomainOwnership(models.Model):
     """Which backend owns a domain's writes, as this backend knows it."""
 
-    class State(models.TextChoices):
-        ACTIVE = "active"
-        HANDOVER = "handover"
-
     domain = models.CharField(max_length=64, primary_key=True)
     owner = models.CharField(max_length=64)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
+    state = models.CharField(
+        max_length=16,
+        choices=[(state.value, state.name.title()) for state in OwnershipState],
+        default=OwnershipState.ACTIVE.value,
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -18,16 +18,19 @@ it failed.
 
 import functools
 import time
-from dataclasses import dataclass
 
 import httpx
 from django.db import IntegrityError, connection, transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
 from strangler.conf import strangler_settings
+from strangler.errors import Conflict
+from strangler.service.errors import json_error
 from strangler.service.http import service_client
 
 from .models import DomainOwnership
+from .payloads import Ownership
+from .states import OwnershipState
 
 FORWARDED_BY_HEADER = "X-Strangler-Forwarded-By"
 DEADLINE_HEADER = "X-Strangler-Deadline"
@@ -50,14 +53,10 @@ def this_backend() -> str:
     return strangler_settings.BACKEND
 
 
-@dataclass(frozen=True)
-class Ownership:
-    domain: str
-    owner: str
-    state: str
+class NotOwner(Conflict):
+    """A write reached a backend that does not own its domain: `owned_write` forwards it, the
+    /internal/sync/ API refuses it with a 409."""
 
-
-class NotOwner(Exception):
     def __init__(self, ownership: Ownership) -> None:
         super().__init__(
             f"{this_backend()} does not own the writes of {ownership.domain} "
@@ -87,7 +86,7 @@ def check_ownership(domain: str) -> None:
     """A cheap look before expensive work (a password hash): raises NotOwner where
     `require_ownership` would. Only `require_ownership`, inside the write, is authoritative."""
     ownership = current_ownership(domain)
-    if ownership.owner != this_backend() or ownership.state != DomainOwnership.State.ACTIVE:
+    if ownership.owner != this_backend() or ownership.state != OwnershipState.ACTIVE:
         raise NotOwner(ownership)
 
 
@@ -109,7 +108,7 @@ def require_ownership(domain: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT owner, state FROM {table} WHERE domain = %s{lock}", [domain])
         owner, state = cursor.fetchone()
-    if owner != this_backend() or state != DomainOwnership.State.ACTIVE:
+    if owner != this_backend() or state != OwnershipState.ACTIVE:
         raise NotOwner(Ownership(domain=domain, owner=owner, state=state))
     if len(connection.atomic_blocks) == 1:
         # Taken at the outermost level, the lock is not released by a savepoint's rollback.
@@ -118,10 +117,9 @@ def require_ownership(domain: str) -> None:
         checked[1].add(domain)
 
 
-def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
+def set_ownership(*, domain: str, owner: str, state: OwnershipState | str) -> Ownership:
     """Records a new owner or state; waits for writes of the domain under way to commit."""
-    if state not in DomainOwnership.State.values:
-        raise ValueError(f"unknown ownership state {state!r}")
+    state = OwnershipState(state)  # an unknown state raises here, before anything is written
     _ensure_row(domain)
     connection._strangler_owned = None  # what this transaction checked may have changed
     with transaction.atomic():
@@ -131,11 +129,9 @@ def set_ownership(*, domain: str, owner: str, state: str) -> Ownership:
     return Ownership(domain=domain, owner=owner, state=state)
 
 
-def _unavailable() -> JsonResponse:
-    return JsonResponse(
-        {"detail": "Service temporarily unavailable, please retry."},
-        status=503,
-        headers={"Retry-After": "1"},
+def _unavailable() -> HttpResponse:
+    return json_error(
+        "Service temporarily unavailable, please retry.", status=503, headers={"Retry-After": "1"}
     )
 
 
@@ -186,7 +182,7 @@ def _wait_out_handover(domain: str, deadline: float) -> None:
     """Polls with plain reads (no write transaction, so waiting writes never compete with the
     handover for the database) until the handover ends or the deadline passes."""
     while time.time() < deadline:
-        if current_ownership(domain).state != DomainOwnership.State.HANDOVER:
+        if current_ownership(domain).state != OwnershipState.HANDOVER:
             return
         time.sleep(0.02)
 
@@ -214,7 +210,7 @@ def owned_write(domain: str):
                     return view(*args, **kwargs)
                 except NotOwner as exc:
                     ownership = exc.ownership
-                if ownership.state == DomainOwnership.State.HANDOVER:
+                if ownership.state == OwnershipState.HANDOVER:
                     _wait_out_handover(ownership.domain, deadline)
                     continue
                 return _forward(raw_request, ownership.owner, deadline)

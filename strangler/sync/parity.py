@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from .client import BackendSync
+from .payloads import Chunk
 
 
 def _both(left_call, right_call):
@@ -40,10 +41,10 @@ def compare(
         lambda: right.checksums(aggregate, chunk=chunk),
     )
     result = AggregateParity(
-        aggregate=aggregate, left_count=left_sums["count"], right_count=right_sums["count"]
+        aggregate=aggregate, left_count=left_sums.count, right_count=right_sums.count
     )
-    left_chunks = {c["start"]: c for c in left_sums["chunks"]}
-    right_chunks = {c["start"]: c for c in right_sums["chunks"]}
+    left_chunks = {c.start: c for c in left_sums.chunks}
+    right_chunks = {c.start: c for c in right_sums.chunks}
     starts = [
         start
         for start in sorted(left_chunks.keys() | right_chunks.keys())
@@ -77,8 +78,8 @@ def recheck(
     return result
 
 
-def _same(a: dict | None, b: dict | None) -> bool:
-    return bool(a and b and a["count"] == b["count"] and a["checksum"] == b["checksum"])
+def _same(a: Chunk | None, b: Chunk | None) -> bool:
+    return a is not None and b is not None and (a.count, a.checksum) == (b.count, b.checksum)
 
 
 def _diff_ranges(

@@ -28,7 +28,7 @@ def load_missing(aggregate_name: str, pk: int):
         return None
     source = BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=2.0)
     try:
-        rows = source.rows(aggregate_name, after=pk - 1, limit=1)["rows"]
+        rows = source.rows(aggregate_name, after=pk - 1, limit=1).rows
     except SyncError as exc:
         logger.warning("read-through of %s %s from %s failed: %s", aggregate_name, pk, owner, exc)
         return None

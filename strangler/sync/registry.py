@@ -10,6 +10,8 @@ from functools import cached_property
 
 from django.db import models
 
+from strangler.errors import NotFound
+
 
 @dataclass(frozen=True)
 class Aggregate:
@@ -73,6 +75,10 @@ _CONVERTERS = {
 }
 
 
+class UnknownAggregate(NotFound):
+    """No synced aggregate of that name here: a caller's mistake, or backends out of step."""
+
+
 _by_name: dict[str, Aggregate] = {}
 _by_model: dict[type[models.Model], Aggregate] = {}
 
@@ -87,7 +93,7 @@ def by_name(name: str) -> Aggregate:
     try:
         return _by_name[name]
     except KeyError:
-        raise LookupError(f"no synced aggregate named {name!r} on this backend") from None
+        raise UnknownAggregate(f"no synced aggregate named {name!r} on this backend") from None
 
 
 def for_model(model: type[models.Model]) -> Aggregate:

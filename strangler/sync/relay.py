@@ -12,7 +12,6 @@ SQLite's single write lock while talking to the broker would stall every writer 
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from celery import current_app
 from django.db import connection, transaction
@@ -23,6 +22,7 @@ from strangler.conf import strangler_settings
 
 from . import partitions, registry
 from .models import OutboxEvent
+from .payloads import OutboxStatus, Watermark
 
 APPLY_EVENTS_TASK = "strangler.sync.apply_events"
 logger = logging.getLogger(__name__)
@@ -77,13 +77,6 @@ def relay_batch(*, limit: int = 500) -> int:
     return len(events)
 
 
-@dataclass(frozen=True)
-class OutboxStatus:
-    pending: int
-    oldest_pending_age_seconds: float | None
-    last_id: int
-
-
 def outbox_status() -> OutboxStatus:
     unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
     oldest = unsent.aggregate(oldest=Min("created_at"))["oldest"]
@@ -96,7 +89,7 @@ def outbox_status() -> OutboxStatus:
     )
 
 
-def watermark(*, domain: str, after_id: int) -> dict[str, dict[str, int]]:
+def watermark(*, domain: str, after_id: int) -> Watermark:
     """The last version of every aggregate of `domain` changed by events after `after_id`:
     what a copy must hold before it may take over the domain's writes."""
     names = [a.name for a in registry.in_domain(domain)]
@@ -105,7 +98,7 @@ def watermark(*, domain: str, after_id: int) -> dict[str, dict[str, int]]:
         .values("aggregate_type", "aggregate_id")
         .annotate(version=Max("version"))
     )
-    result: dict[str, dict[str, int]] = {name: {} for name in names}
+    result: Watermark = {name: {} for name in names}
     for row in rows:
         result[row["aggregate_type"]][row["aggregate_id"]] = row["version"]
     return result

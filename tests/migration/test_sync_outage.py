@@ -64,7 +64,7 @@ def test_events_written_while_the_consumer_is_down_are_applied_when_it_returns(t
         stalled = check_parity(domain="auth", left=owner, right=copy, attempts=2)
         users = next(p for p in stalled if p.aggregate == "user")
         assert set(written_meanwhile) <= set(users.only_left)
-        assert owner.status()["outbox"]["pending"] == 0  # relayed: waiting in the broker
+        assert owner.status().outbox.pending == 0  # relayed: waiting in the broker
 
         auth.start_sync_consumer()
         caught_up = check_parity(domain="auth", left=owner, right=copy, attempts=60, pause=0.5)

@@ -11,10 +11,11 @@ from django.contrib.auth.hashers import identify_hasher
 from django.test import override_settings
 
 from accounts.models import RefreshToken, User
-from strangler.sync.consumer import APPLIED, STALE, Event, apply_event
+from strangler.sync.consumer import Event, apply_event
 from strangler.sync.models import OutboxEvent
 from strangler.sync.outbox import applying_event
 from strangler.sync.ownership import set_ownership
+from strangler.sync.states import EventOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def test_a_password_rehashed_at_login_is_recorded_so_the_copies_follow(api):
 
 
 def test_a_user_event_from_the_monolith_creates_the_copy_and_emits_nothing(monolith_owns_auth):
-    assert apply_event(_monolith_event(version=1)) == APPLIED
+    assert apply_event(_monolith_event(version=1)) == EventOutcome.APPLIED
 
     copy = User.objects.get(pk=77)
     assert (copy.email, copy.password) == ("copied@example.com", OLD_HASH)
@@ -114,7 +115,7 @@ def test_a_user_event_from_the_monolith_creates_the_copy_and_emits_nothing(monol
 def test_an_older_event_arriving_late_does_not_undo_a_newer_one(monolith_owns_auth):
     apply_event(_monolith_event(version=2, name="Renamed"))
 
-    assert apply_event(_monolith_event(version=1, name="Original")) == STALE
+    assert apply_event(_monolith_event(version=1, name="Original")) == EventOutcome.STALE
     assert User.objects.get(pk=77).name == "Renamed"
 
 

@@ -125,3 +125,19 @@ def test_a_change_the_owner_refuses_is_reported_and_not_saved(admin_client, auth
     shown = [str(m) for m in response.context["messages"]]
     assert any(m.startswith("Not saved: auth owns auth and refused the change") for m in shown)
     assert User.objects.get(pk=admin.pk).name == "Admin"
+
+
+def test_a_change_for_an_owner_that_cannot_be_reached_is_reported_as_such(admin_client, settings):
+    settings.STRANGLER_BACKEND_URLS = {"auth": "http://127.0.0.1:9"}
+    set_ownership(domain="auth", owner="auth", state="active")
+    admin = admin_client.admin
+
+    response = admin_client.post(
+        f"/admin/accounts/user/{admin.pk}/change/",
+        _change_form(admin, name="Unsent"),
+        follow=True,
+    )
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("Not saved: auth owns auth and could not be asked") for m in shown)
+    assert User.objects.get(pk=admin.pk).name == "Admin"

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from accounts.models import User
 from strangler.sync import partitions, registry
-from strangler.sync.consumer import APPLIED, DUPLICATE, STALE, Event, apply_events
+from strangler.sync.consumer import Event, apply_events
 from strangler.sync.models import AggregateVersion, InboxEvent, OutboxEvent
+from strangler.sync.states import EventOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -132,8 +133,8 @@ def test_a_copy_converges_to_the_owners_final_state_whatever_the_delivery(change
         # Each event was judged once (applied or stale); every later delivery is a duplicate.
         assert set(outcomes) == {e.event_id for e in events}
         for judged in outcomes.values():
-            assert len(judged - {DUPLICATE}) == 1
-            assert judged <= {APPLIED, STALE, DUPLICATE}
+            assert len(judged - {EventOutcome.DUPLICATE}) == 1
+            assert judged <= {EventOutcome.APPLIED, EventOutcome.STALE, EventOutcome.DUPLICATE}
         assert InboxEvent.objects.count() == len(events)
         assert not OutboxEvent.objects.exists()  # applying never emits
         transaction.set_rollback(True)  # each example starts from an empty copy

@@ -5,6 +5,8 @@ import pytest
 from strangler.plan import load_plan
 from strangler.sync.client import SyncError
 from strangler.sync.flip import DomainMove, OwnershipHandover, hand_over, resolve_interrupted
+from strangler.sync.payloads import Behind, Fenced, Ownership, SequencesMoved
+from strangler.sync.states import OwnershipState
 
 SHOP_PLAN = Path(__file__).resolve().parents[3] / "migration-plan" / "plan.yaml"
 
@@ -39,13 +41,13 @@ class FakeBackend:
     def __init__(self, name: str, *, owner: str = "monolith", behind: list[int] | None = None):
         self.name = name
         self.base_url = f"http://{name}"
-        self.view = (owner, "active")
+        self.view = (owner, OwnershipState.ACTIVE)
         self.calls: list[tuple] = []
         # How many aggregates the backend still lacks, call after call (the last one sticks).
         self.behind_counts = behind if behind is not None else [0]
 
     def ownership(self, domain):
-        return {"domain": domain, "owner": self.view[0], "state": self.view[1]}
+        return Ownership(domain=domain, owner=self.view[0], state=self.view[1])
 
     def set_ownership(self, domain, *, owner, state):
         self.calls.append(("set_ownership", owner, state))
@@ -54,20 +56,21 @@ class FakeBackend:
 
     def fence(self, domain, *, owner, after):
         self.calls.append(("fence", owner, after))
-        self.view = (owner, "handover")
-        return {"watermark": {"user": {"7": 3}, "refresh_token": {}}, "max_ids": {"user": 41}}
+        self.view = (owner, OwnershipState.HANDOVER)
+        return Fenced(
+            ownership=self.ownership(domain),
+            watermark={"user": {"7": 3}, "refresh_token": {}},
+            max_ids={"user": 41},
+        )
 
     def behind(self, watermark):
         self.calls.append(("behind", watermark))
         count = self.behind_counts.pop(0) if len(self.behind_counts) > 1 else self.behind_counts[0]
-        return {"behind": {"user": ["7"]} if count else {}, "count": count}
-
-    def status(self):
-        return {"aggregates": {"user": {"domain": "auth", "max_id": 41, "count": 1}}}
+        return Behind(behind={"user": ["7"]} if count else {}, count=count)
 
     def move_sequences(self, domain, *, floor, gap):
         self.calls.append(("move_sequences", floor, gap))
-        return {}
+        return SequencesMoved(domain=domain, moved={})
 
 
 def _move(old: FakeBackend, new: FakeBackend) -> DomainMove:

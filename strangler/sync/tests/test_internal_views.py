@@ -6,6 +6,7 @@ from accounts import services as accounts
 from accounts.models import User
 from strangler.sync.models import AggregateVersion, OutboxEvent
 from strangler.sync.ownership import current_ownership, set_ownership
+from strangler.sync.states import OwnershipState
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +173,82 @@ def test_the_status_names_the_outbox_position(api):
 
     assert outbox["pending"] == 1
     assert outbox["last_id"] == OutboxEvent.objects.latest("id").id
+
+
+def test_a_page_says_in_headers_how_many_rows_it_holds_and_where_the_next_starts(api):
+    first, _ = _register("a@example.com"), _register("b@example.com")
+
+    response = api.get("/internal/sync/aggregates/user/rows", {"after": 0, "limit": 1})
+
+    assert response["X-Strangler-Rows"] == "1"
+    assert response["X-Strangler-Last-Id"] == response["X-Strangler-Next-After"] == str(first.pk)
+
+
+def test_a_malformed_store_request_is_refused_with_the_field_that_is_wrong(api):
+    response = _post_rows(
+        api,
+        [
+            {"id": 905, "version": 1, "payload": PAYLOAD},
+            {"id": 906, "version": "newest", "payload": PAYLOAD},
+        ],
+    )
+
+    assert response.status_code == 400
+    assert "rows.1.version" in response.json()["detail"]
+    assert not User.objects.filter(pk=905).exists()
+
+
+def test_a_body_that_is_not_json_is_a_400(api):
+    response = api.post("/internal/sync/behind", b"{not json", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("Bad request: ")
+
+
+def test_a_query_out_of_range_is_refused_naming_the_parameter(api):
+    response = api.get("/internal/sync/aggregates/user/rows", {"limit": 10_001})
+
+    assert response.status_code == 400
+    assert "limit" in response.json()["detail"]
+
+
+def test_an_unknown_ownership_state_is_refused_and_changes_nothing(api):
+    response = api.put(
+        "/internal/sync/domains/auth/ownership",
+        {"owner": "auth", "state": "pending"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert "state" in response.json()["detail"]
+    assert current_ownership("auth").owner == "monolith"
+
+
+def test_an_ownership_change_answers_the_ownership_recorded(api):
+    response = api.put(
+        "/internal/sync/domains/auth/ownership",
+        {"owner": "auth", "state": "handover"},
+        format="json",
+    )
+
+    assert response.json() == {"domain": "auth", "owner": "auth", "state": "handover"}
+    assert current_ownership("auth").state == OwnershipState.HANDOVER
+
+
+def test_an_aggregate_this_backend_does_not_sync_is_a_404(api):
+    response = api.get("/internal/sync/aggregates/invoice/rows")
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no synced aggregate named 'invoice' on this backend"}
+
+
+def test_a_bug_in_a_view_is_a_500_not_a_400(api, monkeypatch):
+    def broken(**kwargs):
+        return {}["a key the code wrongly expects"]
+
+    monkeypatch.setattr("strangler.sync.internal_views.watermark", broken)
+    api.raise_request_exception = False
+
+    response = api.post("/internal/sync/domains/auth/fence", {"owner": "monolith"}, format="json")
+
+    assert response.status_code == 500

@@ -7,9 +7,6 @@ from accounts import services as accounts
 from accounts.models import User
 from strangler.sync import registry
 from strangler.sync.consumer import (
-    APPLIED,
-    DUPLICATE,
-    STALE,
     Event,
     apply_event,
     apply_events,
@@ -17,6 +14,7 @@ from strangler.sync.consumer import (
 )
 from strangler.sync.models import AggregateVersion, InboxEvent, OutboxEvent
 from strangler.sync.outbox import applying_event, record_change
+from strangler.sync.states import EventOutcome
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +76,7 @@ def test_recording_outside_a_transaction_is_refused():
 
 
 def test_an_event_is_applied_with_its_id_and_fields_and_not_emitted_again():
-    assert apply_event(_event(4242, 1, name="Zoe")) == APPLIED
+    assert apply_event(_event(4242, 1, name="Zoe")) == EventOutcome.APPLIED
     user = User.objects.get(pk=4242)
     assert user.name == "Zoe"
     assert user.password == "pbkdf2_sha256$1$salt$hash"
@@ -88,18 +86,18 @@ def test_an_event_is_applied_with_its_id_and_fields_and_not_emitted_again():
 
 def test_a_redelivered_event_is_a_no_op():
     event = _event(7, 1, name="First")
-    assert apply_event(event) == APPLIED
+    assert apply_event(event) == EventOutcome.APPLIED
     with applying_event():  # a change no event announced, to show the redelivery keeps off it
         User.objects.filter(pk=7).update(name="Changed locally")
-    assert apply_event(event) == DUPLICATE
+    assert apply_event(event) == EventOutcome.DUPLICATE
     assert User.objects.get(pk=7).name == "Changed locally"
 
 
 def test_an_older_version_arriving_late_is_ignored():
-    assert apply_event(_event(8, 2, name="Newer")) == APPLIED
-    assert apply_event(_event(8, 1, name="Older")) == STALE
+    assert apply_event(_event(8, 2, name="Newer")) == EventOutcome.APPLIED
+    assert apply_event(_event(8, 1, name="Older")) == EventOutcome.STALE
     assert User.objects.get(pk=8).name == "Newer"
-    assert InboxEvent.objects.filter(outcome=STALE).count() == 1
+    assert InboxEvent.objects.filter(outcome=EventOutcome.STALE).count() == 1
 
 
 def test_a_deletion_event_removes_the_copy():
@@ -113,7 +111,7 @@ def test_a_deletion_event_removes_the_copy():
         payload=None,
         deleted=True,
     )
-    assert apply_event(deletion) == APPLIED
+    assert apply_event(deletion) == EventOutcome.APPLIED
     assert not User.objects.filter(pk=9).exists()
 
 
@@ -162,7 +160,7 @@ def test_within_one_call_the_highest_version_of_a_row_wins_whatever_its_place():
 def test_a_live_event_older_than_a_backfilled_row_is_stale_and_changes_nothing():
     aggregate = registry.by_name("user")
     store(aggregate, [{"id": 15, "version": 6, "payload": _event(15, 6, name="Backfill").payload}])
-    assert apply_event(_event(15, 5, name="Live, older")) == STALE
+    assert apply_event(_event(15, 5, name="Live, older")) == EventOutcome.STALE
     assert User.objects.get(pk=15).name == "Backfill"
     assert _version("15") == 6
 
@@ -178,7 +176,7 @@ def test_a_stale_deletion_keeps_the_newer_row():
         payload=None,
         deleted=True,
     )
-    assert apply_event(deletion) == STALE
+    assert apply_event(deletion) == EventOutcome.STALE
     assert User.objects.get(pk=16).name == "Kept"
 
 
@@ -187,7 +185,11 @@ def test_a_batch_applies_each_event_once_and_reports_every_outcome():
     seen = _event(18, 1, name="Seen before")
     apply_event(seen)
     outcomes = apply_events([older, seen, newer, newer])
-    assert outcomes == {newer.event_id: APPLIED, older.event_id: STALE, seen.event_id: DUPLICATE}
+    assert outcomes == {
+        newer.event_id: EventOutcome.APPLIED,
+        older.event_id: EventOutcome.STALE,
+        seen.event_id: EventOutcome.DUPLICATE,
+    }
     assert User.objects.get(pk=17).name == "Newer"
     assert InboxEvent.objects.count() == 3
 

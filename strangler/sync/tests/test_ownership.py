@@ -15,6 +15,7 @@ from strangler.sync.ownership import (
     set_ownership,
 )
 from strangler.sync.sequences import move_sequence_past
+from strangler.sync.states import OwnershipState
 
 pytestmark = pytest.mark.django_db
 REGISTRATION = {"email": "new@example.com", "password": "long-enough", "name": "New"}
@@ -90,7 +91,7 @@ def test_a_write_during_a_handover_waits_and_then_goes_to_the_new_owner(
     api, owner_backend, settings
 ):
     settings.STRANGLER_HANDOVER_WAIT_SECONDS = 10
-    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+    set_ownership(domain="auth", owner="monolith", state=OwnershipState.HANDOVER)
 
     def finish_handover():
         DomainOwnership.objects.filter(domain="auth").update(owner="auth", state="active")
@@ -106,7 +107,7 @@ def test_a_write_during_a_handover_waits_and_then_goes_to_the_new_owner(
 
 def test_a_handover_that_never_ends_answers_503_with_retry_after(api, settings):
     settings.STRANGLER_HANDOVER_WAIT_SECONDS = 0.2
-    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+    set_ownership(domain="auth", owner="monolith", state=OwnershipState.HANDOVER)
     response = api.post("/api/auth/register", REGISTRATION, format="json")
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
@@ -220,7 +221,7 @@ def test_a_write_whose_deadline_has_passed_is_not_started(api, owner_backend):
 
 def test_the_cheap_ownership_look_refuses_during_a_handover_as_the_write_would():
     check_ownership("auth")
-    set_ownership(domain="auth", owner="monolith", state=DomainOwnership.State.HANDOVER)
+    set_ownership(domain="auth", owner="monolith", state=OwnershipState.HANDOVER)
 
     with pytest.raises(NotOwner, match="monolith does, handover"):
         check_ownership("auth")

@@ -12,6 +12,7 @@ from accounts import services as accounts
 from accounts.models import User
 from strangler.sync import partitions, relay
 from strangler.sync.models import OutboxEvent
+from strangler.sync.payloads import OutboxStatus
 
 
 def _register_many(count: int) -> list[User]:
@@ -194,7 +195,7 @@ def test_concurrent_relays_publish_every_row_and_never_twice_where_rows_are_clai
 
 @pytest.mark.django_db
 def test_the_outbox_status_counts_pending_rows_and_names_the_last_id(monkeypatch):
-    assert relay.outbox_status() == relay.OutboxStatus(
+    assert relay.outbox_status() == OutboxStatus(
         pending=0, oldest_pending_age_seconds=None, last_id=0
     )
     _register_many(2)
