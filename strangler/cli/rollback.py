@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from strangler.proxy.control import ForcibleHook
+
 from .context import Context
 
 HELP = "back to the step before the last apply"
@@ -27,8 +29,7 @@ def run(args: argparse.Namespace, ctx: Context) -> None:
     controller = ctx.controller
     if args.force:
         for hook in controller.hooks:
-            if hasattr(hook, "forced"):
-                hook.forced = True
-                hook.journal_dir = controller.site.state_dir
+            if isinstance(hook, ForcibleHook):
+                hook.force(journal_dir=controller.site.state_dir)
     outcome = controller.rollback()
     ctx.out.line(f"rolled back: {outcome.describe()}")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from strangler.plan import Plan, PlanError, Step
 from strangler.proxy import health
@@ -47,6 +47,7 @@ class FlipHook(Protocol):
     def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
 
 
+@runtime_checkable
 class ForcibleHook(FlipHook, Protocol):
     """A hook that `strangle rollback --force` can tell to go ahead without a lost backend,
     recording what may be lost under `journal_dir`."""

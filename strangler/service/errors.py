@@ -16,7 +16,7 @@ _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
 class ConflictError(exceptions.APIException):
     """A 409 that clients branch on: carries a machine-readable `code` and optional fields."""
 
-    status_code = status.HTTP_409_CONFLICT
+    status_code: int = status.HTTP_409_CONFLICT
     default_detail = "Conflict."
     default_code = "conflict"
 

@@ -8,7 +8,7 @@ other change. Adding and deleting stay with the owner's admin.
 
 import time
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from strangler.conf import strangler_settings
@@ -21,8 +21,9 @@ from .ownership import current_ownership, this_backend
 FOLLOW_SECONDS = 3.0
 
 
-class SyncedModelAdmin:
-    """Mix into a ModelAdmin of a model registered as a synced aggregate."""
+class SyncedModelAdmin(admin.ModelAdmin):
+    """The ModelAdmin of a model registered as a synced aggregate, or mixed in before another
+    ModelAdmin (`class UserAdmin(SyncedModelAdmin, auth.admin.UserAdmin)`)."""
 
     def _aggregate(self) -> registry.Aggregate:
         return registry.for_model(self.model)

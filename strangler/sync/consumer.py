@@ -9,8 +9,9 @@ redelivery) can never leave older data behind a newer version.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -47,10 +48,10 @@ class Event:
 
 
 @transaction.atomic
-def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
+def store(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]) -> set[str]:
     """Stores rows ({id, version, payload, deleted?}) of one aggregate where they are newer than
     what this backend holds; returns the ids written. Within `rows` the highest version wins."""
-    latest: dict[str, dict] = {}
+    latest: dict[str, Mapping[str, Any]] = {}
     for row in rows:
         key = str(row["id"])
         if key not in latest or int(row["version"]) > int(latest[key]["version"]):
@@ -69,7 +70,9 @@ def store(aggregate: registry.Aggregate, rows: list[dict]) -> set[str]:
 
 
 @transaction.atomic
-def overwrite(aggregate: registry.Aggregate, *, rows: list[dict], delete: list[int]) -> None:
+def overwrite(
+    aggregate: registry.Aggregate, *, rows: Sequence[Mapping[str, Any]], delete: list[int]
+) -> None:
     """A repair: this copy takes the owner's rows and versions as they are, even where it
     holds a higher version (a copy that went wrong), and drops the ids the owner has not."""
     with applying_event():
@@ -121,7 +124,7 @@ def apply_events(events: list[Event]) -> dict[str, EventOutcome]:
                 for e in group
             ],
         )
-        winners = {}
+        winners: dict[str, Event] = {}
         for e in group:
             if e.aggregate_id in written and (
                 e.aggregate_id not in winners or e.version > winners[e.aggregate_id].version

@@ -3,16 +3,18 @@
 Like Vitess MoveTables' SwitchTraffic, a flip drains to a watermark, never to an empty outbox
 (under steady writes an outbox is never empty):
 
-before the routes change
+before the routes change (`fence`)
   - an interrupted handover (the CLI killed, a backend restarted) is resolved first;
   - the old owner's outbox position is recorded, then the new owner's copy must be in parity;
-after the routes change
   1. the new owner marks the domain `handover`: writes reaching it wait;
   2. the old owner fences the domain (waiting for its writes under way to commit; later ones
      wait) and answers the watermark: the last version of every aggregate changed since the
      recorded position;
   3. the new owner must hold every aggregate of the watermark in that version (a stuck earlier
      event stops the flip here instead of forking the copies), within a bounded wait;
+the routes change while no write of the domain can happen, and both sides hold the same data:
+a client that wrote just before reads its write back from either side, whenever its read
+lands; after the routes change (`complete`)
   4. the new owner moves its id sequences past every id the old one used (plus a gap), then
      takes ownership: waiting writes run there;
   5. the old owner records the new owner: its waiting writes are forwarded there, and its own
@@ -124,12 +126,29 @@ def resolve_interrupted(move: DomainMove, log=lambda message: None) -> bool:
     return False
 
 
-def hand_over(
-    move: DomainMove, *, after_id: int, timeout: float, id_gap: int, log=lambda message: None
-) -> float:
-    """Moves the domain's writes; returns how long they were paused, in seconds."""
+@dataclass(frozen=True)
+class FencedMove:
+    """A move between steps 3 and 4: the domain's writes wait on both backends."""
+
+    move: DomainMove
+    max_ids: dict[str, int]
+    fenced_at: float  # time.monotonic() when the writes started waiting
+
+
+def release(move: DomainMove) -> None:
+    """Both backends back to the old owner, as before the move; a failure here is reported
+    by the error that made the move fail."""
+    for backend in (move.old, move.new):
+        with contextlib.suppress(SyncError):
+            backend.set_ownership(move.domain, owner=move.old.name, state=ACTIVE)
+
+
+def fence(
+    move: DomainMove, *, after_id: int, timeout: float, log=lambda message: None
+) -> FencedMove:
+    """Steps 1 to 3: the domain's writes wait, and the new owner holds what the old one wrote."""
     domain, old, new = move.domain, move.old, move.new
-    started = time.monotonic()
+    fenced_at = time.monotonic()
     try:
         new.set_ownership(domain, owner=old.name, state=HANDOVER)
         fenced = old.fence(domain, owner=old.name, after=after_id)
@@ -138,18 +157,35 @@ def hand_over(
             f"{sum(len(v) for v in fenced.watermark.values())} aggregates"
         )
         wait_for_watermark(new, fenced.watermark, timeout=timeout)
+    except SyncError:
+        release(move)
+        raise
+    return FencedMove(move=move, max_ids=fenced.max_ids, fenced_at=fenced_at)
+
+
+def complete(fenced: FencedMove, *, id_gap: int, log=lambda message: None) -> float:
+    """Steps 4 and 5: the new owner takes the writes; returns how long they were paused."""
+    move = fenced.move
+    domain, old, new = move.domain, move.old, move.new
+    try:
         new.move_sequences(domain, floor=fenced.max_ids, gap=id_gap)
         new.set_ownership(domain, owner=new.name, state=ACTIVE)
     except SyncError:
-        # Put both back to the old owner; a failure here is reported by the original error.
-        for backend in (old, new):
-            with contextlib.suppress(SyncError):
-                backend.set_ownership(domain, owner=old.name, state=ACTIVE)
+        release(move)
         raise
     old.set_ownership(domain, owner=new.name, state=ACTIVE)
-    pause = time.monotonic() - started
+    pause = time.monotonic() - fenced.fenced_at
     log(f"{domain}: {new.name} owns the writes; writes paused {pause:.3f}s")
     return pause
+
+
+def hand_over(
+    move: DomainMove, *, after_id: int, timeout: float, id_gap: int, log=lambda message: None
+) -> float:
+    """Moves the domain's writes at once (no routes change in between); returns how long they
+    were paused, in seconds."""
+    fenced = fence(move, after_id=after_id, timeout=timeout, log=log)
+    return complete(fenced, id_gap=id_gap, log=log)
 
 
 def _some(ids: set[int], limit: int = 10) -> str:
@@ -164,12 +200,16 @@ class OwnershipHandover:
         self.timeout = float(strangler_settings.HANDOVER_TIMEOUT_SECONDS)
         self.id_gap = int(strangler_settings.ID_GAP)
         self.log = log or (lambda message: print(f"  {message}", flush=True))
-        self._positions: dict[str, int] = {}
         self._finished: set[str] = set()
+        self._fenced: dict[str, FencedMove] = {}
         # `strangle rollback --force`: a move whose old owner is down goes ahead without it.
         self.forced = False
         self.journal_dir: Path | None = None
         self._abandoned: dict[str, dict] = {}
+
+    def force(self, *, journal_dir: Path) -> None:
+        self.forced = True
+        self.journal_dir = journal_dir
 
     @staticmethod
     def moves(plan, current, target) -> list[DomainMove]:
@@ -189,6 +229,7 @@ class OwnershipHandover:
         return moves
 
     def before_flip(self, *, plan, current, target) -> None:
+        positions = {}
         for move in self.moves(plan, current, target):
             if not _reachable(move.old):
                 if not self.forced:
@@ -204,7 +245,7 @@ class OwnershipHandover:
                 continue
             # Everything the old owner wrote up to here is covered by parity; what it writes
             # from here on is covered by the watermark at the fence.
-            self._positions[move.domain] = move.old.status().outbox.last_id
+            positions[move.domain] = move.old.status().outbox.last_id
             parity = check_parity(
                 domain=move.domain, left=move.old, right=move.new, attempts=10, pause=0.5
             )
@@ -221,6 +262,16 @@ class OwnershipHandover:
                     + f" (run `strangle backfill {move.domain}` or `strangle parity "
                     f"{move.domain} --repair`)"
                 )
+        for move in self.moves(plan, current, target):
+            if move.domain not in positions:
+                continue
+            try:
+                self._fenced[move.domain] = fence(
+                    move, after_id=positions[move.domain], timeout=self.timeout, log=self.log
+                )
+            except SyncError:
+                self.flip_abandoned(plan=plan, current=current, target=target)
+                raise
 
     def after_flip(self, *, plan, current, target) -> None:
         for move in self.moves(plan, current, target):
@@ -229,12 +280,15 @@ class OwnershipHandover:
             if move.domain in self._abandoned:
                 self._take_over_from_lost_owner(move, self._abandoned[move.domain])
                 continue
-            hand_over(
-                move,
-                after_id=self._positions[move.domain],
-                timeout=self.timeout,
-                id_gap=self.id_gap,
-                log=self.log,
+            complete(self._fenced.pop(move.domain), id_gap=self.id_gap, log=self.log)
+
+    def flip_abandoned(self, *, plan, current, target) -> None:
+        """The routes did not change: the fenced domains go back to their old owner."""
+        while self._fenced:
+            _, fenced = self._fenced.popitem()
+            release(fenced.move)
+            self.log(
+                f"{fenced.move.domain}: flip abandoned; {fenced.move.old.name} keeps the writes"
             )
 
     def _take_over_from_lost_owner(self, move: DomainMove, record: dict) -> None:

@@ -18,9 +18,11 @@ it failed.
 
 import functools
 import time
+import weakref
 
 import httpx
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
 
 from strangler.conf import strangler_settings
@@ -31,6 +33,12 @@ from strangler.service.http import service_client
 from .models import DomainOwnership
 from .payloads import Ownership
 from .states import OwnershipState
+
+# What the current transaction of each connection (one per thread) checked: its outermost
+# atomic block and the domains whose ownership row it holds locked.
+_checked: weakref.WeakKeyDictionary[BaseDatabaseWrapper, tuple[object, set[str]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 FORWARDED_BY_HEADER = "X-Strangler-Forwarded-By"
 DEADLINE_HEADER = "X-Strangler-Deadline"
@@ -98,7 +106,7 @@ def require_ownership(domain: str) -> None:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("require_ownership must run inside the write's transaction")
-    checked = getattr(connection, "_strangler_owned", None)
+    checked = _checked.get(connections[DEFAULT_DB_ALIAS])
     outermost = connection.atomic_blocks[0]
     if checked is not None and checked[0] is outermost and domain in checked[1]:
         return
@@ -113,7 +121,7 @@ def require_ownership(domain: str) -> None:
     if len(connection.atomic_blocks) == 1:
         # Taken at the outermost level, the lock is not released by a savepoint's rollback.
         if checked is None or checked[0] is not outermost:
-            checked = connection._strangler_owned = (outermost, set())
+            checked = _checked[connections[DEFAULT_DB_ALIAS]] = (outermost, set())
         checked[1].add(domain)
 
 
@@ -121,7 +129,7 @@ def set_ownership(*, domain: str, owner: str, state: OwnershipState | str) -> Ow
     """Records a new owner or state; waits for writes of the domain under way to commit."""
     state = OwnershipState(state)  # an unknown state raises here, before anything is written
     _ensure_row(domain)
-    connection._strangler_owned = None  # what this transaction checked may have changed
+    _checked.pop(connections[DEFAULT_DB_ALIAS], None)  # what was checked may have changed
     with transaction.atomic():
         row = DomainOwnership.objects.select_for_update().get(domain=domain)
         row.owner, row.state = owner, state

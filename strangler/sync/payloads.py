@@ -7,7 +7,7 @@ up to MAX_ROWS of them, and a model instance per row would cost more than the da
 """
 
 from collections.abc import Mapping
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, NotRequired, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from typing_extensions import TypedDict  # pydantic needs its TypedDict before Python 3.12
@@ -95,7 +95,7 @@ class PageMeta(Payload):
         }
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str], **fields: object) -> "PageMeta":
+    def from_headers(cls, headers: Mapping[str, str], **fields: object) -> Self:
         return cls.model_validate(
             {
                 "count": headers.get(ROW_COUNT_HEADER),

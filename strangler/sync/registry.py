@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 from strangler.errors import NotFound
@@ -38,30 +39,36 @@ class Aggregate:
             for name, convert, value in zip(self.fields, self._converters, values, strict=True)
         }
 
+    def field(self, name: str) -> models.Field:
+        """The model's column behind a payload field: a relation's other side is no column."""
+        field = self.model._meta.get_field(name)
+        if not isinstance(field, models.Field):
+            raise ImproperlyConfigured(
+                f"aggregate {self.name!r}: {name!r} is not a column of {self.model._meta.label}"
+            )
+        return field
+
     @cached_property
     def attnames(self) -> tuple[str, ...]:
         """The model attributes (columns) behind `fields`, in their order."""
-        return tuple(self.model._meta.get_field(name).attname for name in self.fields)
+        return tuple(self.field(name).attname for name in self.fields)
 
     @cached_property
     def _converters(self) -> tuple:
         """Per field, what turns its value into JSON's form (None: it already is), decided once
         by the field's type rather than per value: rows are read by the hundred thousand."""
-        meta = self.model._meta
-        return tuple(
-            _CONVERTERS.get(meta.get_field(name).get_internal_type()) for name in self.fields
-        )
+        return tuple(_CONVERTERS.get(self.field(name).get_internal_type()) for name in self.fields)
 
     def values(self, payload: dict, *, only: tuple[str, ...] | None = None) -> dict:
         """Model attribute values from a payload (inverse of `payload`)."""
         values = {}
         for name in only if only is not None else self.fields:
-            field = self.model._meta.get_field(name)
+            field = self.field(name)
             values[field.attname] = field.to_python(payload.get(name))
         return values
 
     def _attribute(self, instance: models.Model, name: str):
-        return getattr(instance, self.model._meta.get_field(name).attname)
+        return getattr(instance, self.field(name).attname)
 
 
 def _json_datetime(value: datetime) -> str:

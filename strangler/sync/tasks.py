@@ -5,6 +5,7 @@ from django.db import IntegrityError, OperationalError
 
 from .consumer import Event, apply_events
 from .relay import APPLY_EVENTS_TASK
+from .states import EventOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,15 @@ def apply_events_task(self, messages: list[dict]) -> dict[str, int]:
     return counts
 
 
-def _one_by_one(events: list[Event], messages: list[dict]) -> tuple[dict[str, str], list[dict]]:
+def _one_by_one(
+    events: list[Event], messages: list[dict]
+) -> tuple[dict[str, EventOutcome], list[dict]]:
     """Applies each event on its own; returns the outcomes and the messages that failed."""
     # An event whose parent row is not here yet (a token of a user only a backfill will
     # copy) must not hold up the others: apply one by one, retry the ones that fail a few
     # times; after that parity reports their rows and a backfill or repair copies them.
-    outcomes, orphans = {}, []
+    outcomes: dict[str, EventOutcome] = {}
+    orphans: list[dict] = []
     for event, message in zip(events, messages, strict=True):
         try:
             outcomes.update(apply_events([event]))

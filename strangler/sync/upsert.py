@@ -6,7 +6,10 @@ for the driver to rewrite (the ORM's bulk_create spent most of a backfill doing 
 databases take the ORM's bulk_create and multi-row VALUES.
 """
 
-from django.db import connection
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import connection, models
 
 from . import registry
 from .models import AggregateVersion
@@ -73,7 +76,7 @@ def set_versions(
     return moved
 
 
-def upsert_rows(aggregate: registry.Aggregate, rows: list[dict]) -> None:
+def upsert_rows(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]) -> None:
     """Writes rows ({id, payload}) of the aggregate's model, inserting or overwriting the
     aggregate's fields."""
     if not rows:
@@ -89,7 +92,7 @@ def upsert_rows(aggregate: registry.Aggregate, rows: list[dict]) -> None:
             batch_size=1000,
         )
         return
-    fields = [meta.pk, *(meta.get_field(name) for name in aggregate.fields)]
+    fields = [meta.pk, *(aggregate.field(name) for name in aggregate.fields)]
     columns: list[list] = [[row["id"] for row in rows]]
     for field in fields[1:]:
         if field.get_internal_type() in _AS_IN_PAYLOAD:
@@ -105,20 +108,30 @@ def upsert_rows(aggregate: registry.Aggregate, rows: list[dict]) -> None:
                     for row in rows
                 ]
             )
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in fields)
+    quoted = [connection.ops.quote_name(_column(field)) for field in fields]
     arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
-    updates = ", ".join(f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields[1:])
+    updates = ", ".join(f"{name} = excluded.{name}" for name in quoted[1:])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT * FROM unnest({arrays}) "
-            f"ON CONFLICT ({quote(fields[0].column)}) DO UPDATE SET {updates}",
+            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
+            f"SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({quoted[0]}) DO UPDATE SET {updates}",
             columns,
         )
 
 
-def _array_type(field) -> str:
+def _column(field: models.Field) -> str:
+    if field.column is None:
+        raise ValueError(f"{field} has no column of its own")
+    return field.column
+
+
+def _array_type(field: models.Field) -> str:
     # A foreign key's column has its target's type; rel_db_type says so.
-    if field.is_relation:
-        return field.target_field.rel_db_type(connection)
-    return field.cast_db_type(connection)
+    if isinstance(field, models.ForeignKey):
+        kind = field.target_field.rel_db_type(connection)
+    else:
+        kind = field.cast_db_type(connection)
+    if kind is None:
+        raise ValueError(f"{field} has no database type")
+    return kind

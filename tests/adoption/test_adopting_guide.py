@@ -302,7 +302,7 @@ def test_a_team_follows_the_guide_from_install_to_a_flip_under_load(adopter: Ado
         assert load.outcomes["POST 201"] >= 30, load.outcomes
         assert load.served_by["monolith"] and load.served_by["notes"], load.served_by
         status = json.loads(adopter.strangle("status", "--json"))
-        assert status["step"] == "0-monolith", status
+        assert status["step"]["id"] == "0-monolith", status
 
         # Every note is on both sides: the parity check passes once the copies caught up.
         deadline = time.monotonic() + 30
