@@ -29,9 +29,11 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -43,6 +45,8 @@ from .payloads import Behind, Watermark
 from .states import OwnershipState
 
 ACTIVE, HANDOVER = OwnershipState.ACTIVE, OwnershipState.HANDOVER
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,13 @@ class FencedMove:
     fenced_at: float  # time.monotonic() when the writes started waiting
 
 
+def _both(first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+    """Two calls to two backends at once; the first error raised is raised."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        one, two = pool.submit(first), pool.submit(second)
+        return one.result(), two.result()
+
+
 def release(move: DomainMove) -> None:
     """Both backends back to the old owner, as before the move; a failure here is reported
     by the error that made the move fail."""
@@ -150,8 +161,11 @@ def fence(
     domain, old, new = move.domain, move.old, move.new
     fenced_at = time.monotonic()
     try:
-        new.set_ownership(domain, owner=old.name, state=HANDOVER)
-        fenced = old.fence(domain, owner=old.name, after=after_id)
+        # Each side waits for its own writes under way: ask both at once.
+        fenced, _ = _both(
+            lambda: old.fence(domain, owner=old.name, after=after_id),
+            lambda: new.set_ownership(domain, owner=old.name, state=HANDOVER),
+        )
         log(
             f"{domain}: writes fenced; watermark of "
             f"{sum(len(v) for v in fenced.watermark.values())} aggregates"
@@ -169,11 +183,15 @@ def complete(fenced: FencedMove, *, id_gap: int, log=lambda message: None) -> fl
     domain, old, new = move.domain, move.old, move.new
     try:
         new.move_sequences(domain, floor=fenced.max_ids, gap=id_gap)
-        new.set_ownership(domain, owner=new.name, state=ACTIVE)
+        # The old owner may forward its waiting writes before the new one takes them: they
+        # wait there for the handover's end, as writes reaching it directly do.
+        _both(
+            lambda: new.set_ownership(domain, owner=new.name, state=ACTIVE),
+            lambda: old.set_ownership(domain, owner=new.name, state=ACTIVE),
+        )
     except SyncError:
         release(move)
         raise
-    old.set_ownership(domain, owner=new.name, state=ACTIVE)
     pause = time.monotonic() - fenced.fenced_at
     log(f"{domain}: {new.name} owns the writes; writes paused {pause:.3f}s")
     return pause
