@@ -1,4 +1,10 @@
-"""Deterministic demo data: the same call gives the same shop, however often it runs."""
+"""Deterministic demo data: the same call gives the same shop, however often it runs.
+
+Seeding runs at every start of a deployment (compose's migrate one-shot), so it only ever adds
+what is missing: an existing user, the staff user included, is never changed (an operator's new
+password, revoked rights or deactivation stay). The demo customer, whose password is public, is
+created only where `demo_users` is asked for (development), never in production.
+"""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,6 +33,8 @@ class SeedReport:
     categories: int
     products_created: int
     products_total: int
+    admin_created: bool
+    demo_customer: str | None  # its e-mail, when demo users were seeded
 
 
 def demo_product(index: int, categories: list[Category]) -> Product:
@@ -43,21 +51,26 @@ def demo_product(index: int, categories: list[Category]) -> Product:
     )
 
 
-def ensure_user(*, email: str, password: str, name: str, is_staff: bool) -> User:
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User(email=email, name=name)
-    user.is_staff = is_staff
-    user.is_superuser = is_staff
-    user.is_active = True
-    if not user.has_usable_password() or not user.check_password(password):
-        user.set_password(password)
+def ensure_user(*, email: str, password: str, name: str, is_staff: bool) -> bool:
+    """Creates the user when no user has this e-mail; an existing one is left as it is.
+    True when it was created."""
+    if User.objects.filter(email__iexact=email).exists():
+        return False
+    user = User(email=email, name=name, is_staff=is_staff, is_superuser=is_staff, is_active=True)
+    user.set_password(password)
     user.save()
-    return user
+    return True
 
 
 @transaction.atomic
-def seed_shop(*, products: int, admin_email: str, admin_password: str, progress=None) -> SeedReport:
+def seed_shop(
+    *,
+    products: int,
+    admin_email: str,
+    admin_password: str,
+    demo_users: bool = False,
+    progress=None,
+) -> SeedReport:
     categories = []
     for slug, name in CATEGORIES:
         category, _ = Category.objects.update_or_create(slug=slug, defaults={"name": name})
@@ -74,11 +87,16 @@ def seed_shop(*, products: int, admin_email: str, admin_password: str, progress=
         created += len(batch)
         if progress:
             progress(min(start + BATCH - 1, products))
-    ensure_user(email=admin_email, password=admin_password, name="Shop Admin", is_staff=True)
-    email, password, name = DEMO_CUSTOMER
-    ensure_user(email=email, password=password, name=name, is_staff=False)
+    admin_created = ensure_user(
+        email=admin_email, password=admin_password, name="Shop Admin", is_staff=True
+    )
+    if demo_users:
+        email, password, name = DEMO_CUSTOMER
+        ensure_user(email=email, password=password, name=name, is_staff=False)
     return SeedReport(
         categories=len(categories),
         products_created=created,
         products_total=Product.objects.count(),
+        admin_created=admin_created,
+        demo_customer=DEMO_CUSTOMER[0] if demo_users else None,
     )

@@ -1,5 +1,6 @@
 """Access tokens: RS256 JWTs with a kid, issued by the auth owner and verified everywhere."""
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -8,6 +9,10 @@ import jwt
 from django.conf import settings
 
 from .keys import signing_key, verification_keys
+
+# A user id as the ids in URLs are (strangler.service.converters): ASCII digits that fit 64 bits.
+# str.isdigit() also accepts digits int() refuses ("²"), which made a signed token's sub a 500.
+_USER_ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 class InvalidAccessToken(Exception):
@@ -56,7 +61,7 @@ def verify_access_token(token: str) -> AccessClaims:
         raise InvalidAccessToken("Token has expired.") from exc
     except jwt.PyJWTError as exc:
         raise InvalidAccessToken("Invalid token.") from exc
-    if claims.get("token_use") != "access" or not str(claims["sub"]).isdigit():
+    if claims.get("token_use") != "access" or not _USER_ID.fullmatch(str(claims["sub"])):
         raise InvalidAccessToken("Invalid token.")
     return AccessClaims(
         user_id=int(claims["sub"]),

@@ -107,6 +107,9 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
         ".env",
         "var/monolith.sqlite3",
         "var/keys/jwt-private.pem",
+        "deploy/secrets/jwt-private.pem",
+        "extracted/auth/.env",
+        "monolith/.env.production",
         "monolith/shop/__pycache__/wsgi.cpython-311.pyc",
         "bench/results/monolith.json",
     ]

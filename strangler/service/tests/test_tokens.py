@@ -76,6 +76,26 @@ def test_token_from_an_unknown_key_is_rejected():
         verify_access_token(token)
 
 
+@pytest.mark.parametrize("sub", ["\u00b2", "\uff11", "0", "-1", "1 ", "1\n", "9" * 19, "admin"])
+def test_a_signed_token_whose_sub_is_no_user_id_is_invalid(sub):
+    key = keys.signing_key()
+    now = datetime.now(UTC)
+    token = jwt.encode(
+        {
+            "iss": "shop",
+            "sub": sub,
+            "iat": now,
+            "exp": now + timedelta(minutes=5),
+            "token_use": "access",
+        },
+        key.private_key,
+        algorithm="RS256",
+        headers={"kid": key.kid},
+    )
+    with pytest.raises(InvalidAccessToken):
+        verify_access_token(token)
+
+
 def test_jwks_publishes_the_old_key_beside_the_new_one_during_a_rotation(tmp_path):
     old_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     old_public = tmp_path / "old.pem"
