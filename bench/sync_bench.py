@@ -42,6 +42,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import secrets
 import signal
 import statistics
 import sys
@@ -228,10 +229,14 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+# The internal token of the bench's backends and of its own sync client (below).
+INTERNAL_TOKEN = os.environ.get("STRANGLER_INTERNAL_TOKEN") or secrets.token_urlsafe(32)
+
+
 def configure_django() -> None:
     # strangler.sync's client reads STRANGLER_INTERNAL_TOKEN from the settings of the caller.
     if not settings.configured:
-        settings.configure(STRANGLER_INTERNAL_TOKEN=os.environ.get("STRANGLER_INTERNAL_TOKEN", ""))
+        settings.configure(STRANGLER_INTERNAL_TOKEN=INTERNAL_TOKEN)
 
 
 def purge_sync_queues(broker_url: str) -> int:
@@ -597,6 +602,7 @@ def backend_env(args: argparse.Namespace, *, var_dir: Path, urls: dict[str, str]
         "CELERY_BROKER_URL": args.broker_url,
         "MONOLITH_URL": urls["monolith"],
         "AUTH_URL": urls["auth"],
+        "STRANGLER_INTERNAL_TOKEN": INTERNAL_TOKEN,
     }
 
 

@@ -26,6 +26,8 @@ DEFAULTS = {
     # Ids left free above the old owner's when a new owner takes a domain over.
     "ID_GAP": 1000,
     "SYNC_PARTITIONS": 2,
+    # The internal API's credential (strangler.service.internal_token). Empty, the API refuses
+    # every caller: it is never open.
     "INTERNAL_TOKEN": "",
     # The aggregate behind the authenticated user: a token for a user this copy has not
     # received yet is read through from the owner.
@@ -78,11 +80,16 @@ class StranglerSettings:
         configured = getattr(django_settings, "STRANGLER_SYNC_SUBSCRIBERS", None)
         if configured is not None:
             return list(configured.get(aggregate_type, []))
+        return [name for name in self.possible_owners(domain) if name != self.BACKEND]
+
+    def possible_owners(self, domain: str) -> list[str]:
+        """The backends of the plan able to own `domain`'s writes: its origin, and every backend
+        whose `owns` names the domain."""
         plan = self.plan
         return [
             name
             for name, backend in plan.backends.items()
-            if name != self.BACKEND and (name == plan.origin or domain in backend.owns)
+            if name == plan.origin or domain in backend.owns
         ]
 
 

@@ -21,6 +21,7 @@ from .config import (
     password_hashers,
     rest_framework_settings,
 )
+from .internal_token import internal_token_settings
 from .logging import json_logging
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
@@ -149,11 +150,13 @@ def backend_settings(
         "STRANGLER_HANDOVER_WAIT_SECONDS": env.float(
             "STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0
         ),
-        "STRANGLER_INTERNAL_TOKEN": env.str("STRANGLER_INTERNAL_TOKEN", default=""),
     }
     if broker_url.startswith("filesystem://"):
         settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")
     # Access tokens: RS256 JWTs with a `kid`, one key for every backend, so a token survives
     # every flip (strangler.service.config.jwt_settings).
     settings.update(jwt_settings(env, production=production, var_dir=var_dir))
+    # The internal API's credential, one for every backend and the CLI; required in production,
+    # generated under var/ in development (strangler.service.internal_token).
+    settings.update(internal_token_settings(env, production=production, var_dir=var_dir))
     return settings

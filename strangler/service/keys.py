@@ -6,10 +6,7 @@ the published keys cached, refetching them only when a token names a kid it has 
 """
 
 import base64
-import contextlib
 import hashlib
-import os
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -22,6 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from jwt.algorithms import RSAAlgorithm
+
+from .secret_files import write_once
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,7 @@ def _generate_private_key_file(path: Path) -> None:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".jwt-")
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, pem)
-        os.close(fd)
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    finally:
-        os.unlink(temporary)
+    write_once(path, pem)
 
 
 def _read_private_key() -> rsa.RSAPrivateKey:

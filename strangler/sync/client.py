@@ -8,6 +8,7 @@ from pydantic import BaseModel, ValidationError
 
 from strangler.conf import strangler_settings
 from strangler.errors import InternalAPIError, StranglerError
+from strangler.service import internal_token
 from strangler.service.http import service_client
 
 from .payloads import (
@@ -79,10 +80,7 @@ class BackendSync:
             kwargs["params"] = query.params()
         if body is not None:
             kwargs["json"] = body.model_dump(mode="json")
-        headers = dict(kwargs.pop("headers", {}))
-        token = strangler_settings.INTERNAL_TOKEN
-        if token:
-            headers["X-Internal-Token"] = token
+        headers = {**kwargs.pop("headers", {}), internal_token.HEADER: self._token()}
         try:
             with service_client(self.base_url, timeout=self.timeout, retries=2) as client:
                 response = client.request(
@@ -95,12 +93,25 @@ class BackendSync:
                 detail = str(response.json().get("detail", response.text))
             except (ValueError, AttributeError):  # not JSON, or not an object
                 detail = response.text[:200]
+            if response.status_code == 404 and detail == internal_token.REFUSAL:
+                # How a backend answers a wrong token too: say so, or the cause stays hidden.
+                detail += " (or this caller's STRANGLER_INTERNAL_TOKEN is not the backend's)"
             raise BackendRefused(
                 detail,
                 status=response.status_code,
                 call=f"{self.name}: {method} /internal/sync/{path}",
             )
         return response
+
+    def _token(self) -> str:
+        token = strangler_settings.INTERNAL_TOKEN
+        if not token:
+            raise SyncError(
+                f"{self.name}: no internal token to call it with: set STRANGLER_INTERNAL_TOKEN "
+                "(or STRANGLER_INTERNAL_TOKEN_FILE), or in development start a backend first, "
+                "which writes var/keys/internal.token"
+            )
+        return token
 
     def status(self) -> Status:
         return self._call("GET", "status", answer=Status)

@@ -6,6 +6,9 @@ the version row is upserted first with a conditional `ON CONFLICT ... WHERE` tha
 ids it moved forward, and only those ids' data is written, under that version row's lock. So
 two writers racing on one aggregate (the consumer and a read-through, two consumers after a
 redelivery) can never leave older data behind a newer version.
+
+An event is applied only from a backend that may own its domain; the others are refused:
+logged, never applied, never retried (`_from_possible_owners`).
 """
 
 import logging
@@ -15,9 +18,12 @@ from typing import Any
 
 from django.db import transaction
 
+from strangler.conf import strangler_settings
+
 from . import registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
+from .ownership import current_ownership
 from .states import EventOutcome
 from .upsert import set_versions, upsert_rows
 
@@ -99,6 +105,42 @@ def _in_dependency_order(events: Iterable[Event]) -> dict[str, list[Event]]:
     return {name: group for name, group in grouped.items() if group}
 
 
+def _from_possible_owners(events: list[Event]) -> set[str]:
+    """The ids of the events whose source may have written their domain; the others are
+    logged and refused.
+
+    Only a domain's owner writes it, but "the owner recorded here now" would be too narrow: the
+    old owner's last events, written while it owned the domain, can still be on their way to a
+    copy when a flip completes (the flip waits for the new owner to hold them, not for every
+    copy), and so can the new owner's after a rollback. An event does not prove when it was
+    written, so the rule is the plan's: accepted from a backend the plan lets own the domain
+    (the origin, or one whose `owns` names it) and from the owner recorded here; refused from
+    any other (a backend that can never own the domain, a name no backend has). Between
+    legitimate writers the versions decide, as before. Forged sources are the broker
+    credentials' business; this keeps out backends publishing what they can never own.
+    """
+    allowed: dict[str, set[str]] = {}
+    accepted = set()
+    for event in events:
+        domain = registry.by_name(event.aggregate_type).domain
+        if domain not in allowed:
+            allowed[domain] = set(strangler_settings.possible_owners(domain))
+            allowed[domain].add(current_ownership(domain).owner)
+        if event.source in allowed[domain]:
+            accepted.add(event.event_id)
+            continue
+        logger.warning(
+            "sync event %s refused: %s may not own %s; %s %s v%s not applied",
+            event.event_id,
+            event.source,
+            domain,
+            event.aggregate_type,
+            event.aggregate_id,
+            event.version,
+        )
+    return accepted
+
+
 @transaction.atomic
 def apply_events(events: list[Event]) -> dict[str, EventOutcome]:
     """Applies a batch of events in one transaction; returns each event's outcome."""
@@ -110,7 +152,13 @@ def apply_events(events: list[Event]) -> dict[str, EventOutcome]:
         )
     )
     outcomes = {e.event_id: EventOutcome.DUPLICATE for e in unique if e.event_id in seen}
-    fresh = [e for e in unique if e.event_id not in seen]
+    candidates = [e for e in unique if e.event_id not in seen]
+    accepted = _from_possible_owners(candidates)
+    # Refused events stay out of the inbox: a refused event must not make a genuine one with
+    # the same id count as a duplicate later.
+    refused = [e for e in candidates if e.event_id not in accepted]
+    outcomes.update({e.event_id: EventOutcome.REFUSED for e in refused})
+    fresh = [e for e in candidates if e.event_id in accepted]
     for name, group in _in_dependency_order(fresh).items():
         written = store(
             registry.by_name(name),

@@ -1,7 +1,8 @@
 """The /internal/sync/ API every backend serves, for backfill, parity and the flip.
 
-Only the proxy's internal listener reaches these paths; when STRANGLER_INTERNAL_TOKEN is set,
-callers must also present it in X-Internal-Token.
+Only the proxy's internal listener reaches these paths, and callers must present the internal
+token (STRANGLER_INTERNAL_TOKEN, strangler.service.internal_token) in X-Internal-Token: a
+missing or wrong one is answered as an unknown path, a 404, so the API is not even revealed.
 
 Requests and answers are the models of payloads.py. A request that does not fit its model is
 refused with a 400 naming the fields that are wrong; a view refuses what it cannot do with an
@@ -10,7 +11,6 @@ bug, and a 500 that Django logs.
 """
 
 import functools
-import hmac
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from strangler.conf import strangler_settings
 from strangler.errors import Conflict, InternalAPIError, InvalidRequest, NotFound
+from strangler.service import internal_token
 from strangler.service.errors import json_error
 
 from . import checksums, registry
@@ -68,10 +69,9 @@ def internal(methods: list[str]):
         @require_http_methods(methods)
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
-            expected = strangler_settings.INTERNAL_TOKEN
-            presented = request.headers.get("X-Internal-Token", "")
-            if expected and not hmac.compare_digest(expected, presented):
-                return json_error("Not found.", status=404)
+            presented = request.headers.get(internal_token.HEADER, "")
+            if not internal_token.presented_matches(strangler_settings.INTERNAL_TOKEN, presented):
+                return json_error(internal_token.REFUSAL, status=404)
             try:
                 return view(request, *args, **kwargs)
             except InternalAPIError as error:

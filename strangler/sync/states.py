@@ -16,3 +16,4 @@ class EventOutcome(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # applied before: a redelivery
     STALE = "stale"  # a newer version was held already
+    REFUSED = "refused"  # from a backend that may not own the domain: not applied

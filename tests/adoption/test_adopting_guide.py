@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -213,6 +214,8 @@ def adopter(venv: Path, tmp_path: Path) -> Iterator[Adopter]:
         "NOTES_URL": f"http://127.0.0.1:{ports['notes']}",
         "PROXY_PORT": str(ports["public"]),
         "PROXY_INTERNAL_PORT": str(ports["internal"]),
+        # One secret for both backends and the CLI, as the guide's section 4 says.
+        "STRANGLER_INTERNAL_TOKEN": secrets.token_urlsafe(32),
     }
     adopter = Adopter(work=work, env=env, logs=tmp_path / "logs")
     try:

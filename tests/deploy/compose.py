@@ -6,8 +6,58 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from strangler.sync import partitions
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A Django backend and the services compose runs for it, named like its supervisor
+    programs."""
+
+    name: str
+    dockerfile: str
+    database_url_variable: str
+
+    @property
+    def worker(self) -> str:
+        return f"{self.name}-worker"
+
+    @property
+    def syncs(self) -> tuple[str, ...]:
+        """The sync consumers, one per partition, in partition order."""
+        return tuple(f"{self.name}-sync-{n}" for n in range(partitions.count()))
+
+    @property
+    def relay(self) -> str:
+        return f"{self.name}-relay"
+
+    @property
+    def migrate(self) -> str:
+        return f"{self.name}-migrate"
+
+    @property
+    def database(self) -> str:
+        return f"{self.name}-db"
+
+    @property
+    def long_running(self) -> tuple[str, ...]:
+        return (self.name, self.worker, *self.syncs, self.relay)
+
+    @property
+    def from_its_image(self) -> tuple[str, ...]:
+        return (*self.long_running, self.migrate)
+
+
+BACKENDS = (
+    Backend("monolith", "monolith/Dockerfile", "MONOLITH_DATABASE_URL"),
+    Backend("auth", "extracted/auth/Dockerfile", "AUTH_DATABASE_URL"),
+)
+BROKER = "broker"
+PROXY = "proxy"
 
 
 def compose_file(repo_root: Path) -> Path:
@@ -23,6 +73,9 @@ def required_environment(scratch: Path) -> dict[str, str]:
         "JWT_PRIVATE_KEY_FILE": str(key_file),
         "SHOP_ADMIN_EMAIL": "staff@example.test",
         "SHOP_ADMIN_PASSWORD": "test-admin-password",
+        "REDIS_PASSWORD": "test-broker-password",
+        # Production backends refuse a shorter one.
+        "STRANGLER_INTERNAL_TOKEN": "test-internal-token-of-at-least-32-characters",
     }
 
 

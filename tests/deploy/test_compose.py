@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,58 +22,22 @@ import pytest
 
 from strangler.plan import env_var_for, load_plan
 from strangler.sync import partitions
-from tests.deploy.compose import compose_file, required_environment, run_config, service
+from tests.deploy.compose import (
+    BACKENDS,
+    BROKER,
+    PROXY,
+    Backend,
+    compose_file,
+    required_environment,
+    run_config,
+    service,
+)
 from tests.deploy.images import Stage, environment, parse_stages, repository_path, workdir
 from tests.deploy.programs import Program, load_programs, option
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass(frozen=True)
-class Backend:
-    """A Django backend and the services compose runs for it, named like its supervisor
-    programs."""
-
-    name: str
-    dockerfile: str
-    database_url_variable: str
-
-    @property
-    def worker(self) -> str:
-        return f"{self.name}-worker"
-
-    @property
-    def syncs(self) -> tuple[str, ...]:
-        """The sync consumers, one per partition, in partition order."""
-        return tuple(f"{self.name}-sync-{n}" for n in range(partitions.count()))
-
-    @property
-    def relay(self) -> str:
-        return f"{self.name}-relay"
-
-    @property
-    def migrate(self) -> str:
-        return f"{self.name}-migrate"
-
-    @property
-    def database(self) -> str:
-        return f"{self.name}-db"
-
-    @property
-    def long_running(self) -> tuple[str, ...]:
-        return (self.name, self.worker, *self.syncs, self.relay)
-
-    @property
-    def from_its_image(self) -> tuple[str, ...]:
-        return (*self.long_running, self.migrate)
-
-
-BACKENDS = (
-    Backend("monolith", "monolith/Dockerfile", "MONOLITH_DATABASE_URL"),
-    Backend("auth", "extracted/auth/Dockerfile", "AUTH_DATABASE_URL"),
-)
-BROKER = "broker"
-PROXY = "proxy"
 PROXY_DOCKERFILE = "proxy/Dockerfile"
 # The supervisor program that the proxy service runs.
 PROGRAM_OF_SERVICE = {PROXY: "nginx"}
@@ -93,6 +56,8 @@ REQUIRED_VARIABLES = (
     "JWT_PRIVATE_KEY_FILE",
     "SHOP_ADMIN_EMAIL",
     "SHOP_ADMIN_PASSWORD",
+    "REDIS_PASSWORD",
+    "STRANGLER_INTERNAL_TOKEN",
 )
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY")
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}")

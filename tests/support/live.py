@@ -97,6 +97,14 @@ def _venv_bin(name: str) -> str:
     return found or name
 
 
+def _callers_internal_token() -> str:
+    """The internal token of this process's Django settings, when it has any (benchmarks run
+    LiveBackend without)."""
+    from django.conf import settings
+
+    return getattr(settings, "STRANGLER_INTERNAL_TOKEN", "") if settings.configured else ""
+
+
 def _safe_identifier(text: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", text.lower())
 
@@ -261,6 +269,11 @@ class LiveBackend:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        token = _callers_internal_token()
+        if token:
+            # The internal token the test process calls with: a backend given a var/ of its
+            # own would otherwise generate another one there and refuse the test's calls.
+            env.setdefault("STRANGLER_INTERNAL_TOKEN", token)
         env.update(self._extra_env)
         return env
 

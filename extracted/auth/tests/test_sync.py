@@ -7,10 +7,12 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.test import override_settings
 
 from accounts.models import RefreshToken, User
+from strangler.service.internal_token import HEADER
 from strangler.sync.consumer import Event, apply_event
 from strangler.sync.models import OutboxEvent
 from strangler.sync.outbox import applying_event
@@ -176,13 +178,18 @@ def test_before_the_flip_a_registration_here_is_forwarded_to_the_monolith(
 
 
 def test_backfilled_rows_keep_their_ids_and_later_registrations_get_ids_past_them(api):
+    internal = {HEADER: settings.STRANGLER_INTERNAL_TOKEN}  # as the CLI's backfill calls
     copied = api.post(
         "/internal/sync/aggregates/user/rows",
         {"rows": [{"id": 500, "version": 3, "payload": USER_PAYLOAD}]},
         format="json",
+        headers=internal,
     )
     moved = api.post(
-        "/internal/sync/domains/auth/sequences", {"floor": {"user": 500}}, format="json"
+        "/internal/sync/domains/auth/sequences",
+        {"floor": {"user": 500}},
+        format="json",
+        headers=internal,
     )
 
     assert (copied.status_code, moved.status_code) == (200, 200)

@@ -16,7 +16,8 @@ Answer = Callable[[str, str, dict, bytes], tuple[int, object]]
 
 @pytest.fixture
 def api() -> APIClient:
-    return APIClient()
+    """A client that presents the internal token, as the CLI and the other backends do."""
+    return APIClient(HTTP_X_INTERNAL_TOKEN=strangler_settings.INTERNAL_TOKEN)
 
 
 @pytest.fixture

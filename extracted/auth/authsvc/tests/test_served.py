@@ -4,6 +4,7 @@ gunicorn config on a free loopback port, talked to over HTTP only."""
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from psycopg import sql
 
+from strangler.service.internal_token import HEADER
 from strangler.service.keys import key_id
 
 pytestmark = pytest.mark.integration
@@ -121,8 +123,8 @@ def served(tmp_path_factory) -> Iterator[Served]:
         # The filesystem broker lives in the scratch var/; a real broker URL is used as given.
         if env.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
             env.pop("CELERY_BROKER_URL", None)
-        # The test calls /internal/ itself, as the flip does, without a token.
-        env.pop("STRANGLER_INTERNAL_TOKEN", None)
+        # The test calls /internal/ itself, as the flip does, with the token it gives.
+        env["STRANGLER_INTERNAL_TOKEN"] = internal_token = secrets.token_urlsafe(32)
         migrate = [str(BIN_DIR / "python"), "manage.py", "migrate", "--noinput"]
         subprocess.run(
             migrate,
@@ -159,6 +161,7 @@ def served(tmp_path_factory) -> Iterator[Served]:
             owned = httpx.put(
                 f"{base_url}/internal/sync/domains/auth/ownership",
                 json={"owner": "auth", "state": "active"},
+                headers={HEADER: internal_token},
                 timeout=10,
             )
             assert owned.status_code == 200, owned.text
