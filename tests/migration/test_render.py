@@ -176,7 +176,8 @@ def test_every_auth_route_and_the_admin_are_rate_limited(shop_plan):
     config = server_block(render(shop_plan, "0-monolith"), "public")
     limited = dict(
         re.findall(
-            r"        location (?:= |~ )(\S+) \{\n[^\n]*\n\s+limit_req zone=strangler_(\w+) ", config
+            r"        location (?:= |~ )(\S+) \{\n[^\n]*\n\s+limit_req zone=strangler_(\w+) ",
+            config,
         )
     )
     assert limited["/api/auth/register"] == "auth_register"
