@@ -33,6 +33,8 @@ DEFAULTS = {
     # received yet is read through from the owner.
     "USER_AGGREGATE": "",
     "FLIP_HOOKS": ["strangler.sync.flip.OwnershipHandover"],
+    # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
+    "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }
 
 

@@ -1,4 +1,4 @@
-from .service.models import FailedAttempt
+from .service.models import FailureCount
 from .sync.models import AggregateVersion, DomainOwnership, InboxEvent, OutboxEvent
 
-__all__ = ["AggregateVersion", "DomainOwnership", "FailedAttempt", "InboxEvent", "OutboxEvent"]
+__all__ = ["AggregateVersion", "DomainOwnership", "FailureCount", "InboxEvent", "OutboxEvent"]

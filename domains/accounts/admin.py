@@ -5,7 +5,11 @@ from django.urls import reverse
 
 from strangler.sync.admin import SyncedModelAdmin
 
+from .forms import AdminLoginForm
 from .models import User
+
+# The admin's login is throttled like the API's (accounts.backends); the form reports a lockout.
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)

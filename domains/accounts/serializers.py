@@ -1,3 +1,5 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from .models import User
@@ -14,6 +16,17 @@ class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(min_length=8, max_length=128, write_only=True)
     name = serializers.CharField(max_length=150)
+
+    def validate(self, attrs: dict) -> dict:
+        # The settings' password validators (strangler.service.backend), answered as an error
+        # of the password field like its length; the would-be user lets them compare the
+        # password with the e-mail and name.
+        candidate = User(email=attrs["email"], name=attrs["name"])
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        return attrs
 
 
 class TokenRequestSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from strangler.service.throttle import check_failures, clear_failures, record_failure
+from strangler.service.throttle import clear_failures, count_attempt
 from strangler.service.tokens import issue_access_token
 from strangler.sync.ownership import check_ownership, require_ownership
 
@@ -26,8 +26,9 @@ from .selectors import email_taken, user_by_email
 
 DOMAIN = "auth"
 LOGIN_SCOPE = "login"
-LOGIN_FAILURE_LIMIT = 10
+LOGIN_ATTEMPT_LIMIT = 10
 LOGIN_WINDOW = timedelta(minutes=5)
+LOGIN_LOCKED = "Too many failed login attempts. Try again later."
 # A login's refresh tokens rotate for at most this long; then the user logs in again.
 REFRESH_FAMILY_LIFETIME = timedelta(days=30)
 # Compared against when the email is unknown, so a miss costs as much as a wrong password.
@@ -92,33 +93,40 @@ def _issue_pair(*, user: User, family: uuid.UUID, family_started=None) -> TokenP
     return TokenPair(access=access, refresh=refresh, expires_in=settings.JWT_ACCESS_TTL_SECONDS)
 
 
-def obtain_token_pair(*, email: str, password: str) -> TokenPair:
-    """A new login. Ten wrong passwords for one account within five minutes lock it for the
-    rest of those five minutes (TooManyFailures), whichever worker or client they came from."""
-    key = email.strip().lower()
-    check_failures(scope=LOGIN_SCOPE, key=key, limit=LOGIN_FAILURE_LIMIT, window=LOGIN_WINDOW)
-    try:
-        pair = _login(email=email, password=password)
-    except InvalidCredentials:
-        record_failure(scope=LOGIN_SCOPE, key=key, window=LOGIN_WINDOW)
-        raise
-    clear_failures(scope=LOGIN_SCOPE, key=key)
-    return pair
-
-
-def _login(*, email: str, password: str) -> TokenPair:
-    # The password is checked outside the write transaction (see register_user); a re-hash it
-    # makes is a change of the user like any other, recorded for the copies by the model.
+def obtain_token_pair(*, email: str, password: str, client: str = "") -> TokenPair:
+    """A new login from the client at address `client` (see verified_user)."""
+    # A backend that does not own the domain forwards the request (owned_write) before it
+    # counts an attempt: the owner counts it.
     check_ownership(DOMAIN)
+    user = verified_user(email=email, password=password, client=client)
+    with transaction.atomic():
+        require_ownership(DOMAIN)
+        return _issue_pair(user=user, family=uuid.uuid4())
+
+
+def verified_user(*, email: str, password: str, client: str = "") -> User:
+    """The active user these credentials name: the one password check of every login, the API's
+    tokens and the admin's sessions (accounts.backends), so both share one lockout.
+
+    Ten wrong passwords for one account from one client address within five minutes lock that
+    pair for the rest of those five minutes (TooManyFailures), whichever worker they reached.
+    Keyed on the pair, so that a stranger guessing an account's password does not lock its
+    owner out from elsewhere; the proxy's per-address rate limit bounds the guesses one
+    address spreads over many accounts. `client` is "" outside a request (all such callers
+    share one key per account).
+    """
+    key = f"{email.strip().lower()}|{client}"
+    count_attempt(scope=LOGIN_SCOPE, key=key, limit=LOGIN_ATTEMPT_LIMIT, window=LOGIN_WINDOW)
+    # The password is checked outside any write transaction (see register_user); a re-hash it
+    # makes is a change of the user like any other, recorded for the copies by the model.
     user = user_by_email(email=email)
     if user is None or not user.is_active:
         check_password(password, _DUMMY_PASSWORD_HASH)
         raise InvalidCredentials
     if not user.check_password(password):
         raise InvalidCredentials
-    with transaction.atomic():
-        require_ownership(DOMAIN)
-        return _issue_pair(user=user, family=uuid.uuid4())
+    clear_failures(scope=LOGIN_SCOPE, key=key)
+    return user
 
 
 def rotate_refresh_token(*, refresh_token: str) -> TokenPair:

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from strangler.service import keys
+from strangler.service.client_address import client_address
 from strangler.service.throttle import TooManyFailures
 from strangler.sync.ownership import owned_write
 
@@ -53,13 +54,15 @@ class TokenView(APIView):
         params = TokenRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
-            pair = services.obtain_token_pair(**params.validated_data)
+            pair = services.obtain_token_pair(
+                **params.validated_data, client=client_address(request)
+            )
         except services.InvalidCredentials as exc:
             raise exceptions.AuthenticationFailed("Invalid email or password.") from exc
         except TooManyFailures as exc:
             raise exceptions.Throttled(
                 wait=exc.retry_after_seconds,
-                detail="Too many failed login attempts. Try again later.",
+                detail=services.LOGIN_LOCKED,
             ) from exc
         return _token_response(pair)
 

@@ -38,6 +38,8 @@ vars().update(
     )
 )
 AUTH_USER_MODEL = "accounts.User"
+# Logins through the admin count against the API's lockout (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledLoginBackend"]
 # The token of a user this copy has not received yet is read through from the auth domain's owner.
 STRANGLER_USER_AGGREGATE = "user"
 

@@ -6,7 +6,9 @@ so the same plan renders for a laptop, CI (free ports) or production (no debug h
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -20,6 +22,8 @@ DEFAULT_HOST = "127.0.0.1"
 # (bench/results/proxy-overhead.md); PROXY_WORKERS=auto suits a host of its own.
 DEFAULT_WORKERS = "1"
 DEFAULT_MODULES_DIR = "/usr/lib/nginx/modules"
+DEFAULT_REAL_IP_HEADER = "X-Forwarded-For"
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,11 @@ class RenderOptions:
     worker_connections: int = 4096
     error_log_level: str = "warn"
     modules_dir: str = DEFAULT_MODULES_DIR
+    # Load balancers in front (CIDRs): the client address is the one they put in
+    # real_ip_header. Without them, behind a balancer every client shares its address and
+    # the per-address limits become one global limit.
+    trusted_proxies: tuple[str, ...] = ()
+    real_ip_header: str = DEFAULT_REAL_IP_HEADER
 
     @property
     def public_url(self) -> str:
@@ -47,7 +56,8 @@ class RenderOptions:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RenderOptions:
         """PROXY_HOST, PROXY_PORT, PROXY_INTERNAL_PORT, PROXY_WORKERS, PROXY_SERVED_BY (1/0,
-        default 1; production sets 0), NGINX_MODULES_DIR."""
+        default 1; production sets 0), NGINX_MODULES_DIR, PROXY_TRUSTED_PROXIES (CIDRs,
+        comma-separated) and PROXY_REAL_IP_HEADER (default X-Forwarded-For)."""
         env = os.environ if env is None else env
         served_by = env.get("PROXY_SERVED_BY") or "1"
         return cls(
@@ -57,6 +67,8 @@ class RenderOptions:
             served_by=served_by.strip().lower() in ("1", "true"),
             worker_processes=env.get("PROXY_WORKERS") or DEFAULT_WORKERS,
             modules_dir=env.get("NGINX_MODULES_DIR") or DEFAULT_MODULES_DIR,
+            trusted_proxies=_networks(env.get("PROXY_TRUSTED_PROXIES") or ""),
+            real_ip_header=_header(env.get("PROXY_REAL_IP_HEADER") or DEFAULT_REAL_IP_HEADER),
         )
 
 
@@ -71,3 +83,23 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     if not 0 < port < 65536:
         raise ProxyError(f"{name}={value!r} is not a port number")
     return port
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """The CIDRs of PROXY_TRUSTED_PROXIES, normalised; anything else is refused, since it ends
+    up in nginx's config (and a host address with a prefix is likely a typo)."""
+    networks = []
+    for spec in (part.strip() for part in value.split(",")):
+        if not spec:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(spec)))
+        except ValueError:
+            raise ProxyError(f"PROXY_TRUSTED_PROXIES: {spec!r} is not a CIDR") from None
+    return tuple(networks)
+
+
+def _header(value: str) -> str:
+    if not _HEADER_NAME.match(value):
+        raise ProxyError(f"PROXY_REAL_IP_HEADER={value!r} is not a header name")
+    return value

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from strangler.proxy import RenderOptions, assets, render, render_parts
+from strangler.proxy.errors import ProxyError
 from strangler.proxy.nginx import Nginx
 from strangler.proxy.options import DEFAULT_INTERNAL_PORT
 from strangler.proxy.site import Site
@@ -162,13 +163,65 @@ def test_the_config_carries_request_ids_limits_logs_and_shutdown_timeout(shop_pl
     config = render(shop_plan, "0-monolith")
     assert "proxy_set_header X-Request-ID $strangler_request_id;" in config
     assert "add_header X-Request-ID $strangler_request_id always;" in config
-    assert "limit_req_zone $binary_remote_addr zone=strangler_auth_token:1m rate=10r/s;" in config
-    assert "limit_req zone=strangler_auth_token burst=50 nodelay;" in config
+    assert "limit_req_zone $binary_remote_addr zone=strangler_auth_token:1m rate=5r/s;" in config
+    assert "limit_req zone=strangler_auth_token burst=20 nodelay;" in config
     assert "worker_shutdown_timeout 10s;" in config
     assert "access_log logs/access.log strangler" in config
     assert '"route":"$strangler_route"' in config and '"step":"$strangler_step"' in config
     assert "keepalive 32;" in config
     assert 'split_clients "$strangler_sticky" $strangler_bucket {' in config
+
+
+def test_every_auth_route_and_the_admin_are_rate_limited(shop_plan):
+    config = server_block(render(shop_plan, "0-monolith"), "public")
+    limited = dict(
+        re.findall(
+            r"        location (?:= |~ )(\S+) \{\n[^\n]*\n\s+limit_req zone=strangler_(\w+) ",
+            config,
+        )
+    )
+    assert limited["/api/auth/register"] == "auth_register"
+    assert limited["/api/auth/token"] == "auth_token"
+    assert limited["/api/auth/token/refresh"] == "auth_token_refresh"
+    assert limited["/api/auth/me"] == "auth_me"
+    assert limited["/.well-known/jwks.json"] == "jwks"
+    assert limited["/admin/login/"] == "admin_login"
+    assert limited[r"^/admin(?:/.*)?$"] == "admin"
+
+
+def test_no_client_address_is_believed_from_a_header_by_default(shop_plan):
+    config = render(shop_plan, "0-monolith")
+    assert "set_real_ip_from" not in config and "real_ip_header" not in config
+
+
+def test_trusted_proxies_set_the_client_address_from_their_header(shop_plan):
+    options = RenderOptions.from_env(
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.0/8, 2001:db8::/32,192.0.2.7"}
+    )
+    config = render(shop_plan, "0-monolith", options)
+    assert "    set_real_ip_from 10.0.0.0/8;\n" in config
+    assert "    set_real_ip_from 2001:db8::/32;\n" in config
+    assert "    set_real_ip_from 192.0.2.7/32;\n" in config
+    assert "    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n" in config
+    other = RenderOptions.from_env(
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.0/8", "PROXY_REAL_IP_HEADER": "X-Real-IP"}
+    )
+    assert "    real_ip_header X-Real-IP;\n" in render(shop_plan, "0-monolith", other)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.1/8"},  # host bits set: a typo
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.0/33"},
+        {"PROXY_TRUSTED_PROXIES": "lb.example.com"},
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.0/8; deny all"},
+        {"PROXY_TRUSTED_PROXIES": "10.0.0.0/8", "PROXY_REAL_IP_HEADER": "X-A; deny all"},
+    ],
+)
+def test_bad_trusted_proxies_are_refused(env):
+    with pytest.raises(ProxyError):
+        RenderOptions.from_env(env)
 
 
 def test_fallback_groups_put_the_monolith_behind_the_extracted_backend(shop_plan):

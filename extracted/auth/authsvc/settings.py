@@ -40,4 +40,6 @@ vars().update(
     )
 )
 AUTH_USER_MODEL = "accounts.User"
+# Logins through the admin count against the API's lockout (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledLoginBackend"]
 STRANGLER_USER_AGGREGATE = "user"
