@@ -160,3 +160,15 @@ def test_listener_options_come_from_the_environment_and_bad_ports_are_refused():
     assert RenderOptions.from_env({"PROXY_SERVED_BY": "true"}).served_by
     with pytest.raises(ProxyError, match="PROXY_PORT='http' is not a port number"):
         RenderOptions.from_env({"PROXY_PORT": "http"})
+
+
+def test_verify_without_the_contract_extra_says_what_to_install(monkeypatch, tmp_path):
+    from strangler.proxy import verify
+
+    (tmp_path / verify.CONTRACT_SUITE).mkdir(parents=True)
+    monkeypatch.setattr(
+        verify, "CONTRACT_RUNNERS", (*verify.CONTRACT_RUNNERS, ("pytest-x", "no_such_module_x"))
+    )
+    with pytest.raises(ProxyError, match=r"pytest-x is not installed in .*strangler\[contract\]"):
+        verify.run_contract_suite(root=tmp_path, base_url="http://127.0.0.1:1")
+    assert verify.missing_runners() == ["pytest-x"]
