@@ -260,6 +260,8 @@ def test_raw_paths_with_encoded_or_dot_segments_are_refused_before_any_location(
         "/api/../internal/",
         "/api/..",
         "/api/.?x=1",
+        "/api/..;/internal/",
+        "/api/..x",
         "/api/%2E%2E/internal/",
     ]
     for path in refused:
@@ -267,7 +269,7 @@ def test_raw_paths_with_encoded_or_dot_segments_are_refused_before_any_location(
     served = [
         "/api/products?next=//x/../%2F",
         "/.well-known/jwks.json",
-        "/api/products/..x",
+        "/api/.x",
         "/api/products",
         "/",
     ]
