@@ -107,11 +107,11 @@ def seen_paths(echo: dict[str, EchoBackend]) -> list[str]:
 def test_no_spelling_of_an_internal_or_admin_path_passes_the_public_listener(proxy, echo, target):
     before = len(seen_paths(echo))
     status, headers, body = raw(proxy.public_url, target)
+    assert seen_paths(echo)[before:] == [], target
     assert 400 <= status < 500, (target, status, body)
     assert headers["content-type"] == "application/json"
     assert set(json.loads(body)) == {"detail"}
     assert headers["x-content-type-options"] == "nosniff"
-    assert seen_paths(echo)[before:] == [], target
 
 
 def test_an_absolute_form_request_line_gets_no_further(proxy, echo):
