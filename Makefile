@@ -34,9 +34,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# The framework (the root) and the shop's shared domain apps (domains/).
+# The framework (the root) with what `strangle verify` runs the contract suite with, and the
+# shop's shared domain apps (domains/).
 $(VENV)/.installed: pyproject.toml domains/pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e . -e ./domains
+	$(BIN)/pip install --quiet -e '.[contract]' -e ./domains
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

@@ -57,3 +57,19 @@ def test_every_pinned_dependency_is_used_by_the_project():
         if not named:
             unused.append(distribution)
     assert unused == [], f"pinned but never used: {unused}"
+
+
+def test_make_install_brings_what_strangle_verify_runs_the_contract_suite_with():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    contract = {re.split(r"[\[=<>]", requirement)[0] for requirement in extras["contract"]}
+    assert {"pytest", "pytest-django", "pytest-timeout"} <= contract
+    # Versions are pinned once: the test extra takes the contract one rather than repeating it.
+    assert "strangler[contract]" in extras["test"]
+    repeated = {re.split(r"[\[=<>]", r)[0] for r in extras["test"]} & contract
+    assert repeated == set(), f"pinned in both extras: {repeated}"
+    install = re.search(
+        r"^\$\(VENV\)/\.installed:.*\n\t(.*)$", (ROOT / "Makefile").read_text(), re.M
+    )
+    assert install is not None and "-e '.[contract]'" in install.group(1)

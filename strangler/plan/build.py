@@ -6,11 +6,13 @@ every problem of a broken plan.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from strangler.plan.errors import PlanError, PlanIssue
+from strangler.plan.hosts import is_host
 from strangler.plan.model import (
     SAFE_METHODS,
     Backend,
@@ -26,6 +28,8 @@ from strangler.plan.patterns import PathPattern
 from strangler.plan.schema import PlanIn, StepIn, TargetIn
 
 INTERNAL_PREFIX = "/internal/"
+# What a backend URL (http://host:port) may be written with at all.
+_URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/\[\]@%+-]+")
 # known(backend, subkey): records an issue and answers False when the plan has no such backend.
 Known = Callable[[str, str], bool]
 
@@ -104,6 +108,15 @@ class _Builder:
         return backends
 
     def _address(self, url: str, *, key: str) -> str | None:
+        # The address goes into nginx.conf as it is; urlsplit drops tabs and newlines and takes
+        # `;`, quotes or braces in a host name, so the text is checked before it is parsed.
+        if not _URL_CHARACTERS.fullmatch(url):
+            self.issue(
+                f"a backend URL is http://host:port, without whitespace, control characters, "
+                f"quotes, ';', braces or '\\': {url!r}",
+                key=key,
+            )
+            return None
         try:
             parts = urlsplit(url)
             port = parts.port
@@ -115,6 +128,12 @@ class _Builder:
             return None
         if parts.path not in ("", "/") or parts.query or parts.fragment:
             self.issue(f"a backend URL has no path, query or fragment: {url!r}", key=key)
+            return None
+        if "@" in parts.netloc:
+            self.issue(f"a backend URL has no user or password: {url!r}", key=key)
+            return None
+        if not is_host(parts.hostname) or port == 0:
+            self.issue(f"not an IP address or host name with a port: {url!r}", key=key)
             return None
         host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
         return f"{host}:{port or 80}"

@@ -39,13 +39,26 @@ class AdminClient:
             self._client.close()
             self._client = None
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The admin token: the probe, the step-table endpoint and the shadow log want it."""
+        return {"X-Strangler-Token": self.token} if self.token else {}
+
     def live(self) -> Live | None:
         """What the proxy serves right now, or None when it does not answer."""
         try:
-            response = self.client.get(f"{self.base_url}/__strangler/step")
+            response = self.client.get(f"{self.base_url}/__strangler/step", headers=self.headers)
+        except httpx.HTTPError:
+            return None
+        if response.status_code == 403:
+            raise ProxyError(
+                f"the probe at {self.base_url}/__strangler/step refused the admin token "
+                f"({_detail(response)}): is the token file the one this nginx loaded?"
+            )
+        try:
             data = response.json()
             return Live(step=data["step"], table=data["table"], structure=data["structure"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             return None
 
     def push(self, table_json: str) -> Live:
@@ -56,7 +69,7 @@ class AdminClient:
             response = self.client.post(
                 f"{self.base_url}/__strangler/table",
                 content=table_json.encode(),
-                headers={"X-Strangler-Token": self.token, "Content-Type": "application/json"},
+                headers={**self.headers, "Content-Type": "application/json"},
             )
         except httpx.HTTPError as error:
             raise ProxyError(f"the proxy's admin endpoint did not answer: {error}") from None
@@ -86,7 +99,9 @@ class AdminClient:
     def shadow_log(self, *, limit: int = 100) -> dict[str, Any]:
         try:
             response = self.client.get(
-                f"{self.base_url}/__strangler/shadow", params={"limit": limit}
+                f"{self.base_url}/__strangler/shadow",
+                params={"limit": limit},
+                headers=self.headers,
             )
             response.raise_for_status()
             log: dict[str, Any] = response.json()

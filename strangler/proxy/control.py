@@ -104,10 +104,13 @@ class Controller:
         return record if record and record.describes(self.nginx.current_config()) else None
 
     def admin(self) -> AdminClient:
-        if self._admin is None:
+        # The token file appears with `strangle up`: until then, look again on every call.
+        if self._admin is None or self._admin.token is None:
             path = self.site.token_path
             token = path.read_text().strip() if path.exists() else None
-            self._admin = AdminClient(self.site.options.internal_url, token=token)
+            if self._admin is not None:
+                self._admin.close()
+            self._admin = AdminClient(self.site.options.internal_url, token=token or None)
         return self._admin
 
     def render_step(self, step_id: str) -> Rendered:

@@ -17,9 +17,11 @@ from typing import Any
 
 import jinja2
 
-from strangler.plan import READ_METHODS, Plan, Route, Step
+from strangler.plan import READ_METHODS, Backend, Plan, Route, Step
+from strangler.plan.hosts import is_host
 from strangler.plan.patterns import by_specificity
 from strangler.proxy import assets
+from strangler.proxy.errors import ProxyError
 from strangler.proxy.options import RenderOptions
 from strangler.proxy.tables import StepTable, step_table
 
@@ -116,7 +118,7 @@ def _environment() -> jinja2.Environment:
 def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
     locations = _locations(plan)
     public = [location for location in locations if not location["internal"]]
-    host = f"[{options.listen_host}]" if ":" in options.listen_host else options.listen_host
+    backends = [_checked(backend) for backend in plan.backends.values()]
     return {
         "plan_name": Path(plan.source).name,
         "plan": plan,
@@ -124,7 +126,7 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "options": options,
         "shadow_timeout_ms": _milliseconds(plan.proxy.shadow_timeout),
         "body_buffer_size": f"{(_bytes(plan.proxy.max_body_size) + BODY_SLACK) // 1024}k",
-        "backends": list(plan.backends.values()),
+        "backends": backends,
         "upstreams": _upstreams(plan),
         "locations": locations,
         "mirrors": any(location["mirrored"] for location in locations),
@@ -137,19 +139,31 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
             {
                 "name": "public",
                 "comment": "Public listener: the shop's URL. /internal/ and /__strangler/ are 404.",
-                "listen": f"{host}:{options.public_port}",
+                "listen": options.public_listen,
                 "internal": False,
                 "locations": public,
             },
             {
                 "name": "internal",
                 "comment": "Internal listener: service-to-service (/internal/) and the admin API.",
-                "listen": f"{host}:{options.internal_port}",
+                "listen": options.internal_listen,
                 "internal": True,
                 "locations": locations,
             },
         ],
     }
+
+
+def _checked(backend: Backend) -> Backend:
+    """A backend whose address is safe to write into nginx.conf and the Lua init block.
+
+    strangler.plan refuses bad URLs when it loads a plan; this guards any other way a Plan
+    was made, since an address ending the `server` directive would add directives of its own."""
+    host, _, port = backend.address.rpartition(":")
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not (is_host(bare) and port.isdigit() and 0 < int(port) < 65536):
+        raise ProxyError(f"backend {backend.name}: unsafe address {backend.address!r}")
+    return backend
 
 
 def _upstreams(plan: Plan) -> list[dict[str, Any]]:

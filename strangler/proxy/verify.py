@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -11,6 +12,12 @@ from pathlib import Path
 from strangler.proxy.errors import ProxyError
 
 CONTRACT_SUITE = Path("tests") / "contract"
+# The `contract` extra (pyproject.toml): the runner and the plugins the suite's settings name.
+CONTRACT_RUNNERS = (
+    ("pytest", "pytest"),
+    ("pytest-django", "pytest_django"),
+    ("pytest-timeout", "pytest_timeout"),
+)
 _SUMMARY = re.compile(r"\b\d+ (passed|failed|errors?|skipped|deselected|xfailed|xpassed)\b")
 
 
@@ -34,6 +41,13 @@ def run_contract_suite(
     suite = root / CONTRACT_SUITE
     if not suite.is_dir():
         raise ProxyError(f"no contract suite at {suite}")
+    missing = missing_runners()
+    if missing:
+        raise ProxyError(
+            f"the contract suite runs with pytest, and {', '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed in {sys.prefix}: "
+            "pip install 'strangler[contract]' (in this project: make install)"
+        )
     command = [
         sys.executable,
         "-m",
@@ -54,6 +68,11 @@ def run_contract_suite(
     except subprocess.TimeoutExpired:
         raise ProxyError(f"the contract suite did not finish within {timeout:.0f} s") from None
     return parse_outcome(result.returncode, result.stdout + result.stderr)
+
+
+def missing_runners() -> list[str]:
+    """The distributions of the `contract` extra this interpreter cannot import."""
+    return [name for name, module in CONTRACT_RUNNERS if importlib.util.find_spec(module) is None]
 
 
 def parse_outcome(returncode: int, output: str) -> Verdict:

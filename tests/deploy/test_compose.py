@@ -351,8 +351,10 @@ def test_only_the_proxy_publishes_a_port_and_only_on_loopback(
     (port,) = definition["ports"]
     assert (port["host_ip"], port["published"]) == ("127.0.0.1", "8080")
     assert port["target"] == int(environment["PROXY_PORT"])
-    # The public listener must take connections from outside the container's loopback.
+    # The public listener must take connections from outside the container's loopback; the
+    # internal one (probe, admin endpoint, shadow log) must not: nothing outside calls it.
     assert environment["PROXY_HOST"] == "0.0.0.0"
+    assert environment["PROXY_INTERNAL_HOST"] == "127.0.0.1"
 
 
 def test_the_proxy_and_the_backends_reach_each_backend_by_its_service_name(
@@ -404,6 +406,12 @@ def test_the_proxy_healthcheck_is_the_images_probe_of_the_live_step(
     assert image_check is not None
     assert list(definition["healthcheck"]["test"]) == list(image_check.value)
     assert "/__strangler/step" in healthcheck_text(definition)
+    # The probe wants the admin token, which `strangle up` writes into the prefix (Site.token_path;
+    # the image's integration test runs this healthcheck against real nginx).
+    assert "X-Strangler-Token" in healthcheck_text(definition)
+    assert "os.environ['STRANGLER_VAR_DIR'] + '/nginx/conf/admin.token'" in healthcheck_text(
+        definition
+    )
     template = (repo_root / "strangler" / "proxy" / "templates" / "nginx.conf.j2").read_text()
     assert "location = /__strangler/step" in template
 

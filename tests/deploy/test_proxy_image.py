@@ -4,6 +4,7 @@ of the files the image holds, with the environment compose gives it."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -113,7 +114,11 @@ def test_the_command_runs_nginx_in_the_foreground_from_the_prefix_strangle_rende
     assert list(cmd.value[1:]) == expected[1:]
     options = RenderOptions.from_env(environment(stage))
     exposed = {port for command in stage.all("EXPOSE") for port in command.value}
-    assert {str(options.public_port), str(options.internal_port)} <= exposed
+    assert str(options.public_port) in exposed
+    # The internal listener (probe, admin endpoint, shadow log) stays on the container's
+    # loopback: `docker run -P` must not publish it.
+    assert ipaddress.ip_address(options.internal_host).is_loopback
+    assert str(options.internal_port) not in exposed
 
 
 def test_the_entrypoint_renders_the_config_then_replaces_itself_with_the_command(
@@ -241,7 +246,11 @@ def test_the_entrypoint_serves_the_plans_first_step_even_when_a_crash_left_a_pid
         # The shell replaced itself with nginx: the stop signal reaches nginx's master.
         assert int(pid_file.read_text()) == process.pid
         first_step = Site.from_env(env).load_plan().steps[0].id
-        probe = httpx.get(f"http://127.0.0.1:{internal}/__strangler/step", timeout=5).json()
+        probe_url = f"http://127.0.0.1:{internal}/__strangler/step"
+        # The healthcheck passed with the token; without it the probe is refused.
+        assert httpx.get(probe_url, timeout=5).status_code == 403
+        token = (var_dir / "nginx" / "conf" / "admin.token").read_text().strip()
+        probe = httpx.get(probe_url, headers={"X-Strangler-Token": token}, timeout=5).json()
         assert probe["step"] == first_step
         # The state lives where compose mounts the proxy's volume.
         assert f'"{first_step}"' in (var_dir / "strangler" / "state.json").read_text()

@@ -40,7 +40,8 @@ def free_port() -> int:
 class EchoBackend:
     """Answers every request with {"backend", "method", "path", "request_id", "shadow"}.
 
-    `?sleep=S` delays the answer; `healthy = False` makes /readyz answer 503.
+    `?sleep=S` delays the answer; `healthy = False` makes /readyz answer 503. `seen` records
+    each request, with its headers as (lower-case name, value) pairs under "headers".
     """
 
     def __init__(self, name: str, *, delay: float = 0.0) -> None:
@@ -74,7 +75,9 @@ class EchoBackend:
                     "token": self.headers.get("X-Strangler-Token"),
                 }
                 with backend._lock:
-                    backend.seen.append(record)
+                    # Every header as it arrived (names in lower case), for the tests only.
+                    headers = [(name.lower(), value) for name, value in self.headers.items()]
+                    backend.seen.append({**record, "headers": headers})
                 body = json.dumps(record).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

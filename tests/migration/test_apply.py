@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from strangler.proxy import ProxyError
+from strangler.proxy.admin import AdminClient
 from strangler.proxy.control import Controller
 from strangler.proxy.site import Site
 from tests.migration.harness import SHOP_PLAN, RunningProxy
@@ -111,14 +112,26 @@ def test_a_config_nginx_rejects_refuses_the_apply(proxy):
 
 def test_a_step_that_does_not_go_live_is_undone(proxy):
     config = proxy.site.conf_path.read_text()
-    proxy.site.token_path.write_text("not-the-token-nginx-loaded\n")
     controller = Controller(proxy.site)
+    admin = controller.admin()
+    # The probe answers, the push is refused: the new config is already in place by then.
+    wrong = AdminClient(admin.base_url, token="not-the-token-nginx-loaded")
+    admin.push = wrong.push
     with pytest.raises(
         ProxyError, match=r"refused the step table \(403\).*previous config was restored"
     ):
         controller.apply("1-auth")
     unchanged(proxy, step="0-monolith", config=config)
     assert served_by(proxy, "/api/auth/me") == "monolith"
+
+
+def test_a_token_the_running_nginx_did_not_load_refuses_the_apply_before_any_change(proxy):
+    config = proxy.site.conf_path.read_text()
+    proxy.site.token_path.write_text("not-the-token-nginx-loaded\n")
+    controller = Controller(proxy.site)
+    with pytest.raises(ProxyError, match=r"/__strangler/step refused the admin token"):
+        controller.apply("1-auth")
+    unchanged(proxy, step="0-monolith", config=config)
 
 
 def test_a_record_left_from_another_config_is_not_trusted(proxy):

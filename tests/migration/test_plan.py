@@ -256,3 +256,40 @@ def test_diff_lists_owner_and_route_changes(shop_plan):
     assert ("route", "reviews") not in changes
     assert diff_steps(shop_plan, after, after) == []
     assert newly_needed(shop_plan.step("0-monolith"), shop_plan.step("1-auth")) == ("auth",)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://x;\n include /etc/passwd", "without whitespace, control characters"),
+        ("http://x;include:80", "without whitespace, control characters, quotes, ';'"),
+        ("http://catalog:80;", "without whitespace"),
+        ("http://cata log:80", "without whitespace"),
+        ("http://catalog\t:80", "without whitespace"),
+        ('http://cat"alog:80', "quotes"),
+        ("http://{catalog}:80", "braces"),
+        ("http://user:pw@catalog:80", "no user or password"),
+        ("http://%63atalog:80", "not an IP address or host name"),
+        ("http://-catalog:80", "not an IP address or host name"),
+        ("http://catalog:0", "not an IP address or host name with a port"),
+        ("http://catalog:99999", "invalid URL"),
+    ],
+)
+def test_a_backend_url_that_could_write_nginx_directives_is_refused(tmp_path, url, message):
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL)
+    with pytest.raises(PlanError, match=r"backends\.catalog\.url \(from CATALOG_URL\)") as error:
+        load_plan(path, env={"CATALOG_URL": url})
+    assert message in str(error.value)
+
+
+def test_backend_urls_take_names_and_addresses(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL)
+    for url, address in [
+        ("http://catalog:8002", "catalog:8002"),
+        ("http://catalog_svc.internal:8002/", "catalog_svc.internal:8002"),
+        ("http://[::1]:8002", "[::1]:8002"),
+        ("http://10.1.2.3", "10.1.2.3:80"),
+    ]:
+        assert load_plan(path, env={"CATALOG_URL": url}).backends["catalog"].address == address

@@ -254,3 +254,89 @@ def test_production_options_drop_the_debug_header_and_move_the_listeners(shop_pl
 def test_nginx_accepts_the_config_of_every_step(shop_plan, step, tmp_path):
     site = Site.from_env({"STRANGLER_ROOT": str(REPO_ROOT), "STRANGLER_VAR_DIR": str(tmp_path)})
     Nginx(site).test(render(shop_plan, step))
+
+
+# -- hardening -------------------------------------------------------------------------------
+
+
+def listeners(config: str) -> dict[str, str]:
+    """{listener name: its listen address}."""
+    return {
+        name: address
+        for address, name in re.findall(
+            r"listen (\S+);\n\s+set \$strangler_listener (\w+);", config
+        )
+    }
+
+
+def test_the_internal_listener_has_its_own_host_whatever_the_public_one_says(shop_plan):
+    public_everywhere = RenderOptions.from_env({"PROXY_HOST": "0.0.0.0"})
+    config = render(shop_plan, "0-monolith", public_everywhere)
+    assert listeners(config) == {"public": "0.0.0.0:8080", "internal": "127.0.0.1:8081"}
+    assert public_everywhere.internal_url == "http://127.0.0.1:8081"
+    opened = RenderOptions.from_env({"PROXY_HOST": "::", "PROXY_INTERNAL_HOST": "10.0.0.5"})
+    config = render(shop_plan, "0-monolith", opened)
+    assert listeners(config) == {"public": "[::]:8080", "internal": "10.0.0.5:8081"}
+    assert opened.public_url == "http://[::1]:8080"
+
+
+def test_every_answer_says_nosniff_and_no_location_drops_it(shop_plan):
+    config = render(shop_plan, "5-orders")
+    for name in ("public", "internal"):
+        server = server_block(config, name)
+        assert "add_header X-Content-Type-Options nosniff always;" in server
+        assert "proxy_hide_header X-Content-Type-Options;" in server
+    # add_header in a location replaces every add_header the location inherits.
+    directives = re.findall(r"^\s*add_header (\S+)", config, re.M)
+    assert directives == ["X-Request-ID", "X-Content-Type-Options"] * 2  # server level only
+    assert "server_tokens off;" in config
+
+
+def test_backends_get_the_host_from_the_host_header_never_the_clients_forwarded_host(shop_plan):
+    config = render(shop_plan, "0-monolith")
+    for name in ("public", "internal"):
+        assert "proxy_set_header X-Forwarded-Host $strangler_host;" in server_block(config, name)
+
+
+def test_raw_paths_with_encoded_or_dot_segments_are_refused_before_any_location(shop_plan):
+    config = render(shop_plan, "0-monolith")
+    match = re.search(r'if \(\$request_uri ~ "([^"]+)"\) \{\n[^}]*return 400 \'(.*)\\n\';', config)
+    assert match, "no raw path check"
+    pattern, body = re.compile(match.group(1)), json.loads(match.group(2))
+    assert set(body) == {"detail"}
+    refused = [
+        "/%69nternal/x/%2e%2E/",
+        "/internal%2Fx",
+        "/a%2fb",
+        "//internal/",
+        "/./internal/",
+        "/api/../internal/",
+        "/api/..",
+        "/api/.?x=1",
+        "/api/..;/internal/",
+        "/api/..x",
+        "/api/%2E%2E/internal/",
+    ]
+    for path in refused:
+        assert pattern.search(path), path
+    served = [
+        "/api/products?next=//x/../%2F",
+        "/.well-known/jwks.json",
+        "/api/.x",
+        "/api/products",
+        "/",
+    ]
+    for path in served:
+        assert not pattern.search(path), path
+
+
+def test_an_unsafe_backend_address_is_refused_even_if_the_plan_let_it_through(shop_plan):
+    import dataclasses
+
+    from strangler.proxy import ProxyError
+
+    backends = dict(shop_plan.backends)
+    backends["auth"] = dataclasses.replace(backends["auth"], address="x;include /etc/passwd:80")
+    plan = dataclasses.replace(shop_plan, backends=backends)
+    with pytest.raises(ProxyError, match="backend auth: unsafe address"):
+        render(plan, "0-monolith")

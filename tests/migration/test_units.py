@@ -160,3 +160,57 @@ def test_listener_options_come_from_the_environment_and_bad_ports_are_refused():
     assert RenderOptions.from_env({"PROXY_SERVED_BY": "true"}).served_by
     with pytest.raises(ProxyError, match="PROXY_PORT='http' is not a port number"):
         RenderOptions.from_env({"PROXY_PORT": "http"})
+
+
+def test_verify_without_the_contract_extra_says_what_to_install(monkeypatch, tmp_path):
+    from strangler.proxy import verify
+
+    (tmp_path / verify.CONTRACT_SUITE).mkdir(parents=True)
+    monkeypatch.setattr(
+        verify, "CONTRACT_RUNNERS", (*verify.CONTRACT_RUNNERS, ("pytest-x", "no_such_module_x"))
+    )
+    with pytest.raises(ProxyError, match=r"pytest-x is not installed in .*strangler\[contract\]"):
+        verify.run_contract_suite(root=tmp_path, base_url="http://127.0.0.1:1")
+    assert verify.missing_runners() == ["pytest-x"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PROXY_HOST", "0.0.0.0:80; include /etc/passwd", "PROXY_HOST=.* is not an IP address"),
+        ("PROXY_HOST", "a b", "PROXY_HOST=.* is not an IP address or a host name"),
+        ("PROXY_INTERNAL_HOST", "127.0.0.1;", "PROXY_INTERNAL_HOST=.* is not an IP address"),
+        ("PROXY_INTERNAL_HOST", "fe80::1%eth0;x", "PROXY_INTERNAL_HOST=.* is not an IP"),
+        ("PROXY_WORKERS", "2; user root", "PROXY_WORKERS=.* is not 'auto' or a number"),
+        ("PROXY_WORKERS", "0", "PROXY_WORKERS='0' is not 'auto' or a number"),
+        ("PROXY_WORKERS", "-1", "PROXY_WORKERS='-1'"),
+        ("NGINX_MODULES_DIR", "modules", "NGINX_MODULES_DIR='modules' is not an absolute path"),
+        ("NGINX_MODULES_DIR", "/usr/lib;\nload_module /x", "NGINX_MODULES_DIR=.* not an abs"),
+        ("NGINX_MODULES_DIR", "/a b", "NGINX_MODULES_DIR="),
+        ("NGINX_MODULES_DIR", "/a{b}", "NGINX_MODULES_DIR="),
+        ("NGINX_MODULES_DIR", "/a'b", "NGINX_MODULES_DIR="),
+    ],
+)
+def test_listener_options_that_could_write_nginx_directives_are_refused(variable, value, message):
+    from strangler.proxy import RenderOptions
+
+    with pytest.raises(ProxyError, match=message):
+        RenderOptions.from_env({variable: value})
+
+
+def test_listener_options_take_hosts_names_and_worker_counts():
+    from strangler.proxy import RenderOptions
+
+    options = RenderOptions.from_env(
+        {
+            "PROXY_HOST": "proxy.example.internal",
+            "PROXY_INTERNAL_HOST": "::1",
+            "PROXY_WORKERS": "auto",
+            "NGINX_MODULES_DIR": "/opt/nginx/modules",
+        }
+    )
+    assert options.public_listen == "proxy.example.internal:8080"
+    assert options.internal_listen == "[::1]:8081"
+    assert options.internal_url == "http://[::1]:8081"
+    assert RenderOptions.from_env({"PROXY_WORKERS": "4"}).worker_processes == "4"
+    assert RenderOptions.from_env({}).internal_host == "127.0.0.1"

@@ -9,6 +9,7 @@
 -- on them).
 
 local b64 = require "ngx.base64"
+local admin = require "strangler.admin"
 local choice = require "strangler.choice"
 local http = require "strangler.http"
 local json = require "strangler.json"
@@ -19,7 +20,6 @@ local M = {
     body_filter = shadow.body_filter,
     log = shadow.log,
     mirror = shadow.mirror,
-    shadow_entries = shadow.entries,
 }
 
 local state = ngx.shared.strangler_state
@@ -100,7 +100,7 @@ function M.init(structure)
     end
     local token_file = io.open(ngx.config.prefix() .. "conf/admin.token", "r")
     if token_file then
-        S.admin_token = token_file:read("*l")
+        S.admin_token = admin.token_of(token_file:read("*l"))
         token_file:close()
     end
     shadow.init(S)
@@ -199,7 +199,20 @@ local function live(t)
     return { step = t.step, table = t.hash, structure = S.structure_hash }
 end
 
+-- The probe, the admin endpoint and the shadow log (stored response bodies) answer only a
+-- caller holding the admin token (var/nginx/conf/admin.token).
+local function refused()
+    if admin.authorized(S.admin_token, ngx.var.http_x_strangler_token) then
+        return false
+    end
+    http.detail(403, "Missing or wrong X-Strangler-Token.")
+    return true
+end
+
 function M.step_info()
+    if refused() then
+        return
+    end
     local answer = live(current())
     answer.rendered_step = S.initial.step
     answer.worker = ngx.worker.pid()
@@ -211,8 +224,8 @@ function M.admin_table()
     if ngx.req.get_method() ~= "POST" then
         return http.detail(405, "Use POST with a step table.")
     end
-    if not S.admin_token or ngx.var.http_x_strangler_token ~= S.admin_token then
-        return http.detail(403, "Missing or wrong X-Strangler-Token.")
+    if refused() then
+        return
     end
     ngx.req.read_body()
     local text = ngx.req.get_body_data()
@@ -229,6 +242,13 @@ function M.admin_table()
     end
     ngx.log(ngx.NOTICE, "strangler: step ", t.step, " (table ", t.hash, ") is live")
     return http.respond(200, json.encode(live(t)))
+end
+
+function M.shadow_entries()
+    if refused() then
+        return
+    end
+    return shadow.entries()
 end
 
 return M

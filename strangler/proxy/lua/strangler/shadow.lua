@@ -110,17 +110,41 @@ local function forward(premature, job)
     state:incr("shadow_inflight", -1, 0)
 end
 
+-- The client's headers a shadow sees: what shapes a read's answer. Nothing about the body or the
+-- connection (a GET's Content-Length would have the shadow wait for a body never sent), nor
+-- anything else a client made up; the proxy's own headers are set below as proxy_set_header
+-- sets them for the primary.
+local FORWARDED = {
+    ["accept"] = ", ",
+    ["accept-encoding"] = ", ",
+    ["accept-language"] = ", ",
+    ["authorization"] = ", ",
+    ["cookie"] = "; ",
+    ["if-modified-since"] = ", ",
+    ["if-none-match"] = ", ",
+    ["user-agent"] = ", ",
+}
+
 local function request_text(method, uri, id)
     local lines = { method .. " " .. uri .. " HTTP/1.0" }
+    -- get_headers() keys are lower case.
     for name, value in pairs(ngx.req.get_headers(64)) do
-        local lower = name:lower()
-        if lower ~= "x-strangler-shadow" and lower ~= "connection" and lower ~= "keep-alive" then
+        local separator = FORWARDED[name]
+        if separator then
             if type(value) == "table" then
-                value = table.concat(value, ", ")
+                value = table.concat(value, separator)
             end
             lines[#lines + 1] = name .. ": " .. value
         end
     end
+    local host = ngx.var.strangler_host
+    lines[#lines + 1] = "Host: " .. host
+    lines[#lines + 1] = "X-Forwarded-Host: " .. host
+    -- $proxy_add_x_forwarded_for, which only the proxy module's requests have.
+    local chain = ngx.var.http_x_forwarded_for
+    local client = ngx.var.remote_addr or ""
+    lines[#lines + 1] = "X-Forwarded-For: " .. (chain and chain .. ", " .. client or client)
+    lines[#lines + 1] = "X-Forwarded-Proto: " .. ngx.var.scheme
     lines[#lines + 1] = "X-Request-ID: " .. id
     lines[#lines + 1] = "Connection: close"
     return table.concat(lines, "\r\n") .. "\r\n\r\n"
