@@ -3,12 +3,19 @@ passwords at registration: one lockout per account and client address for both l
 
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.services import LOGIN_ATTEMPT_LIMIT, LOGIN_LOCKED
 
 pytestmark = pytest.mark.django_db
 
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
+
+
+@pytest.fixture
+def api() -> APIClient:
+    """Django's in-process API client (this module's own, not the suite's live shop)."""
+    return APIClient()
 
 
 def admin_login(client, email: str, password: str, address: str):

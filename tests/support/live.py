@@ -139,7 +139,9 @@ class LiveBackend:
         self.env: dict[str, str] = {}
         self.port: int | None = None
         self.base_url: str | None = None
-        self.log_path = LOG_DIR / f"{_safe_identifier(name)}-{uuid.uuid4().hex[:8]}.log"
+        # Two backends of one name (two suites' fixtures alive together) never share a database.
+        self.instance = uuid.uuid4().hex[:8]
+        self.log_path = LOG_DIR / f"{_safe_identifier(name)}-{self.instance}.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._tmpdir: Path | None = None
         self._created_postgres_db: tuple[str, str] | None = None  # (admin url, db name)
@@ -232,7 +234,7 @@ class LiveBackend:
 
         parts = urlsplit(source)
         base_name = parts.path.lstrip("/") or "shop"
-        db_name = _safe_identifier(f"{base_name}_live_{self.name}")[:63]
+        db_name = _safe_identifier(f"{base_name}_live_{self.name}")[:54] + f"_{self.instance}"
         admin_url = urlunsplit(parts._replace(path="/postgres"))
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(
