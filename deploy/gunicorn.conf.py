@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+from strangler.service import gunicorn_errors
+
 worker_class = "gthread"
 # Threaded workers keep client connections alive, so the proxy's upstream keep-alive is used.
 workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() + 1)))
@@ -15,3 +17,7 @@ graceful_timeout = 20
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Requests gunicorn refuses itself (a header over limit_request_field_size: 431, a request line
+# too long: 414, ...) are answered in the backends' JSON error shape, not as an HTML page.
+gunicorn_errors.install()

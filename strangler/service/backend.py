@@ -20,6 +20,7 @@ from .config import (
     jwt_settings,
     password_hashers,
     rest_framework_settings,
+    transport_security_settings,
 )
 from .internal_token import internal_token_settings
 from .logging import json_logging
@@ -94,6 +95,7 @@ def backend_settings(
         "ALLOWED_HOSTS": env.list("DJANGO_ALLOWED_HOSTS", default=[] if production else ["*"]),
         "USE_X_FORWARDED_HOST": env.bool("DJANGO_USE_X_FORWARDED_HOST", default=True),
         "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
+        **transport_security_settings(env, production=production),
         "INSTALLED_APPS": [*FRAMEWORK_APPS, *apps],
         "MIDDLEWARE": list(MIDDLEWARE),
         "ROOT_URLCONF": f"{project}.urls",

@@ -99,6 +99,38 @@ def jwt_settings(env: environ.Env, *, production: bool, var_dir: Path) -> dict:
     }
 
 
+# A year: what HSTS preload lists ask for, and long enough that a browser rarely falls back to
+# plain HTTP between visits.
+HSTS_SECONDS = 365 * 24 * 3600
+
+
+def transport_security_settings(env: environ.Env, *, production: bool) -> dict:
+    """What keeps a production backend's cookies and pages on HTTPS. TLS ends before the proxy,
+    which says so in X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER): the HSTS header goes only on
+    requests that came over HTTPS. Development serves plain HTTP, where Secure cookies would
+    never come back and HSTS would pin localhost to HTTPS."""
+    # A browser sniffing a JSON answer as HTML would run it: never, whatever the environment.
+    settings = {"SECURE_CONTENT_TYPE_NOSNIFF": True}
+    if not production:
+        return {
+            **settings,
+            "SESSION_COOKIE_SECURE": False,
+            "CSRF_COOKIE_SECURE": False,
+            "SECURE_HSTS_SECONDS": 0,
+        }
+    return {
+        **settings,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": env.int("DJANGO_SECURE_HSTS_SECONDS", default=HSTS_SECONDS),
+        # Off unless asked for: it pins every subdomain of the shop's host to HTTPS, including
+        # ones this deployment does not serve.
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": env.bool(
+            "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False
+        ),
+    }
+
+
 def password_hashers() -> list[str]:
     """PASSWORD_HASHERS of every backend that checks passwords: the same list everywhere, so a
     hash written on one backend verifies on the others. Argon2id with OWASP's recommended

@@ -6,15 +6,15 @@ target's id sequences are moved past the copied ids.
 """
 
 import json
-import os
 import queue
-import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from strangler.service.secret_files import replace_private
 
 from .client import BackendSync
 from .payloads import RowsPage
@@ -35,11 +35,8 @@ def _load_checkpoint(path: Path) -> dict[str, int]:
 
 
 def _save_checkpoint(path: Path, checkpoint: dict[str, int]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".backfill-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(checkpoint, handle)
-    os.replace(temporary, path)
+    # Private: it sits in var/strangler beside the forced-rollback journals.
+    replace_private(path, json.dumps(checkpoint).encode())
 
 
 def _pages(source: BackendSync, aggregate: str, *, after: int, batch: int) -> Iterator[RowsPage]:

@@ -38,6 +38,7 @@ from typing import TypeVar
 from django.conf import settings
 
 from strangler.conf import strangler_settings
+from strangler.service.secret_files import replace_private
 
 from .client import BackendSync, SyncError
 from .parity import AggregateParity, compare, recheck
@@ -359,8 +360,9 @@ def abandon(move: DomainMove, log=lambda message: None) -> dict:
 
 def _write_journal(directory: Path | None, record: dict) -> Path:
     directory = directory or Path(getattr(settings, "VAR_DIR", ".")) / "strangler"
-    directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"forced-{record['domain']}-{stamp}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    # Private: it says which backend went down and which writes it may have lost, for the
+    # operator's eyes only.
+    replace_private(path, (json.dumps(record, indent=2) + "\n").encode())
     return path

@@ -10,8 +10,10 @@ InternalAPIError (an unknown aggregate: 404, not the owner: 409). Any other exce
 bug, and a 500 that Django logs.
 """
 
+import contextlib
 import functools
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
 from django.db import IntegrityError
@@ -61,6 +63,17 @@ from .sequences import max_id, move_sequence_past
 from .states import OwnershipState
 
 Model = TypeVar("Model", bound=BaseModel)
+
+logger = logging.getLogger(__name__)
+
+# The kind of constraint a write broke: PostgreSQL's SQLSTATE (class 23) on the driver's error,
+# else the start of SQLite's message ("UNIQUE constraint failed: ...").
+CONSTRAINT_KINDS = {
+    "23505": "unique",
+    "23503": "foreign key",
+    "23502": "not null",
+    "23514": "check",
+}
 
 
 def internal(methods: list[str]):
@@ -165,15 +178,39 @@ def _read_rows(aggregate: registry.Aggregate, query: RowsQuery) -> list[dict]:
     ]
 
 
+def _constraint_kind(error: IntegrityError) -> str:
+    sqlstate = getattr(error.__cause__, "sqlstate", None)
+    if sqlstate in CONSTRAINT_KINDS:
+        return CONSTRAINT_KINDS[sqlstate]
+    message = str(error).upper()
+    for kind in CONSTRAINT_KINDS.values():
+        if message.startswith(f"{kind.upper()} CONSTRAINT"):
+            return kind
+    return "integrity"
+
+
+@contextlib.contextmanager
+def _conflicts_refused(aggregate: registry.Aggregate) -> Iterator[None]:
+    """A write that breaks a constraint is a 409 naming the aggregate and the constraint's kind
+    only: the database's message quotes the conflicting values (an e-mail, say), which belong in
+    this backend's log, not in an answer."""
+    try:
+        yield
+    except IntegrityError as exc:
+        kind = _constraint_kind(exc)
+        logger.warning("%s rows refused, %s constraint: %s", aggregate.name, kind, exc)
+        raise Conflict(
+            f"{aggregate.name} rows conflict with existing data ({kind} constraint)"
+        ) from exc
+
+
 @internal(["GET", "POST"])
 def rows(request, name: str):
     aggregate = registry.by_name(name)
     if request.method == "POST":
         incoming = _body(request, StoreRows).rows
-        try:
+        with _conflicts_refused(aggregate):
             return _answer(StoredRows(upserted=len(store(aggregate, incoming))))
-        except IntegrityError as exc:
-            raise Conflict(f"Rows conflict with existing data: {exc}") from exc
     query = _query(request, RowsQuery)
     found = _read_rows(aggregate, query)
     page = PageMeta(
@@ -191,10 +228,8 @@ def repair(request, name: str):
     backend holds (with the owner's version), `delete` ids are removed."""
     aggregate = registry.by_name(name)
     body = _body(request, RepairRequest)
-    try:
+    with _conflicts_refused(aggregate):
         overwrite(aggregate, rows=body.rows, delete=body.delete)
-    except IntegrityError as exc:
-        raise Conflict(f"Rows conflict with existing data: {exc}") from exc
     return _answer(Repaired(rewritten=len(body.rows), deleted=len(body.delete)))
 
 

@@ -23,6 +23,15 @@ class Backend:
     database_url_variable: str
 
     @property
+    def secret_key_variable(self) -> str:
+        """The variable of its own Django secret key: no backend shares another's."""
+        return f"{self.name.upper()}_DJANGO_SECRET_KEY"
+
+    @property
+    def database_password_variable(self) -> str:
+        return f"{self.name.upper()}_POSTGRES_PASSWORD"
+
+    @property
     def worker(self) -> str:
         return f"{self.name}-worker"
 
@@ -68,8 +77,14 @@ def required_environment(scratch: Path) -> dict[str, str]:
     key_file = scratch / "jwt-private.pem"
     key_file.write_text("compose only records the path; the key is read in the container\n")
     return {
-        "DJANGO_SECRET_KEY": "test-secret-key-from-the-caller",
-        "POSTGRES_PASSWORD": "test-db-password",
+        **{
+            backend.secret_key_variable: f"test-secret-key-of-{backend.name}"
+            for backend in BACKENDS
+        },
+        **{
+            backend.database_password_variable: f"test-db-password-of-{backend.name}"
+            for backend in BACKENDS
+        },
         "JWT_PRIVATE_KEY_FILE": str(key_file),
         "SHOP_ADMIN_EMAIL": "staff@example.test",
         "SHOP_ADMIN_PASSWORD": "test-admin-password",

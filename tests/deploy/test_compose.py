@@ -51,8 +51,8 @@ LONG_RUNNING = (
 ONE_SHOTS = tuple(backend.migrate for backend in BACKENDS)
 PROGRAMS = load_programs(REPO_ROOT)
 REQUIRED_VARIABLES = (
-    "DJANGO_SECRET_KEY",
-    "POSTGRES_PASSWORD",
+    *(backend.secret_key_variable for backend in BACKENDS),
+    *(backend.database_password_variable for backend in BACKENDS),
     "JWT_PRIVATE_KEY_FILE",
     "SHOP_ADMIN_EMAIL",
     "SHOP_ADMIN_PASSWORD",
@@ -430,16 +430,21 @@ def test_compose_refuses_the_file_when_a_required_variable_is_unset(
 def test_compose_refuses_an_empty_django_secret_key(
     compose_binary: Path, repo_root: Path, tmp_path: Path
 ) -> None:
-    variables = {**required_environment(tmp_path), "DJANGO_SECRET_KEY": ""}
+    variable = BACKENDS[0].secret_key_variable
+    variables = {**required_environment(tmp_path), variable: ""}
     result = run_config(compose_binary, repo_root, tmp_path, variables)
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert variable in result.stderr
 
 
 def test_no_secret_variable_in_the_compose_file_has_a_default(repo_root: Path) -> None:
     text = compose_file(repo_root).read_text()
     secrets = [m for m in INTERPOLATION.finditer(text) if SECRET_NAME.search(m["name"])]
-    assert {m["name"] for m in secrets} >= {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD"}
+    assert {m["name"] for m in secrets} >= {
+        variable
+        for backend in BACKENDS
+        for variable in (backend.secret_key_variable, backend.database_password_variable)
+    }
     for match in secrets:
         assert match["modifier"].startswith((":?", "?")), f"{match[0]} must be required"
 

@@ -1,6 +1,7 @@
 """docker-compose.yml keeps the backends' internal API, the broker and the databases out of
 reach: every caller and callee of /internal/ shares the required internal token, the broker
-requires a password its clients know, and only the proxy sits on a network with a way out."""
+requires a password its clients know, only the proxy sits on a network with a way out, and no
+backend shares its Django secret key or its database credentials with another."""
 
 from __future__ import annotations
 
@@ -60,3 +61,25 @@ def test_only_the_proxy_is_on_the_public_network_and_it_reaches_the_backends(
     }
     assert on_public == {PROXY}
     assert networks_of(compose_config, PROXY) == {PUBLIC, INTERNAL}
+
+
+def test_each_backend_has_its_own_django_secret_key_and_database_user_and_password(
+    compose_config: dict[str, Any], provided: dict[str, str]
+) -> None:
+    seen: dict[str, set[str]] = {"secret key": set(), "user": set(), "password": set()}
+    for backend in BACKENDS:
+        database = service(compose_config, backend.database)["environment"]
+        credentials = {
+            "secret key": provided[backend.secret_key_variable],
+            "user": database["POSTGRES_USER"],
+            "password": provided[backend.database_password_variable],
+        }
+        assert database["POSTGRES_PASSWORD"] == credentials["password"]
+        for name in backend.from_its_image:
+            environment = service(compose_config, name)["environment"]
+            url = urlsplit(environment[backend.database_url_variable])
+            assert environment["DJANGO_SECRET_KEY"] == credentials["secret key"], name
+            assert (url.username, url.password) == (credentials["user"], credentials["password"])
+        for kind, value in credentials.items():
+            assert value not in seen[kind], f"{backend.name} shares its {kind}"
+            seen[kind].add(value)

@@ -7,16 +7,28 @@ writer keeps waking just after another took the lock and waits seconds (p99 2.7 
 token rotations taking a few ms each). Here every transaction first takes an exclusive `flock`
 on a file beside the database: the kernel hands it over the moment it is released, so writers
 queue instead of polling, and `BEGIN IMMEDIATE` then finds the database free.
+
+The database holds password hashes and tokens: it is created readable by its owner only.
 """
 
 import fcntl
 import os
+from pathlib import Path
 
 from django.db.backends.sqlite3 import base
+
+from strangler.service.secret_files import create_private
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _write_lock_fd: int | None = None
+
+    def get_new_connection(self, conn_params):
+        name = str(conn_params["database"])
+        # SQLite would create a missing file with the umask's mode (0644 usually).
+        if not self.is_in_memory_db() and not name.startswith("file:"):
+            create_private(Path(name))
+        return super().get_new_connection(conn_params)
 
     def _lock_path(self) -> str | None:
         if self.is_in_memory_db():

@@ -166,6 +166,26 @@ def test_a_change_sent_to_a_backend_that_is_not_the_owner_is_409(api):
     assert User.objects.get(pk=user.pk).name == "Reg"
 
 
+@pytest.mark.parametrize("endpoint", ["rows", "repair"])
+def test_a_row_breaking_a_constraint_is_a_409_that_keeps_the_conflicting_email_in_the_log(
+    api, caplog, endpoint
+):
+    taken = _register("taken@example.com")
+    duplicate = {"id": taken.pk + 100, "version": 1, "payload": {**PAYLOAD, "email": taken.email}}
+
+    with caplog.at_level("WARNING", logger="strangler.sync.internal_views"):
+        response = api.post(
+            f"/internal/sync/aggregates/user/{endpoint}", {"rows": [duplicate]}, format="json"
+        )
+
+    assert response.status_code == 409
+    assert response.json()["detail"] == (
+        "user rows conflict with existing data (unique constraint)"
+    )
+    assert taken.email not in response.content.decode()
+    assert taken.email in caplog.text
+
+
 def test_the_status_names_the_outbox_position(api):
     _register("ann@example.com")
 
