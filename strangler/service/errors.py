@@ -5,9 +5,17 @@ Wire it in with REST_FRAMEWORK["EXCEPTION_HANDLER"] = "strangler.service.errors.
 and, in the root URLconf, handler400/404/500 = "strangler.service.errors.json_bad_request" etc.
 """
 
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+# What Django raises when the database cannot be reached or drops the connection.
+DatabaseUnreachable = (OperationalError, InterfaceError)
 
 # DRF's JSONRenderer output for the same dict: compact separators, UTF-8 kept as is.
 _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
@@ -34,6 +42,15 @@ class PaymentRequiredError(ConflictError):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DatabaseUnreachable):
+        # A 503, not a 500: the proxy falls back for safe methods (502/503/504 only) and a
+        # client may retry; the error itself is in the log, not in the answer.
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            {"detail": "Service unavailable: its database cannot be reached; retry later."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ConflictError):
         response.data = {"detail": str(exc.detail), **exc.fields}

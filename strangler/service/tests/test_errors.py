@@ -1,5 +1,7 @@
 import json
 
+import pytest
+from django.db import InterfaceError, OperationalError
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 
@@ -61,3 +63,16 @@ def test_non_ascii_details_are_sent_as_utf8_not_escaped():
 
     assert json.loads(response.content) == {"detail": "Überfüllt"}
     assert "Ü".encode() in response.content
+
+
+@pytest.mark.parametrize(
+    "lost", [OperationalError("connection refused"), InterfaceError("connection already closed")]
+)
+def test_an_unreachable_database_is_a_503_the_proxy_can_fall_back_on(lost):
+    response = exception_handler(lost, {})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "1"
+    assert response.data == {
+        "detail": "Service unavailable: its database cannot be reached; retry later."
+    }
+    assert "refused" not in json.dumps(response.data)
