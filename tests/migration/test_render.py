@@ -164,7 +164,7 @@ def test_the_config_carries_request_ids_limits_logs_and_shutdown_timeout(shop_pl
     assert "proxy_set_header X-Request-ID $strangler_request_id;" in config
     assert "add_header X-Request-ID $strangler_request_id always;" in config
     assert "limit_req_zone $binary_remote_addr zone=strangler_auth_token:1m rate=5r/s;" in config
-    assert "limit_req zone=strangler_auth_token burst=20 nodelay;" in config
+    assert "limit_req zone=strangler_auth_token burst=50 nodelay;" in config
     assert "worker_shutdown_timeout 10s;" in config
     assert "access_log logs/access.log strangler" in config
     assert '"route":"$strangler_route"' in config and '"step":"$strangler_step"' in config

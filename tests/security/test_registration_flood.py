@@ -46,7 +46,8 @@ def test_a_registration_flood_from_one_client_is_answered_429_json(balanced_prox
     responses = flood(balanced_proxy.public_url, "/api/auth/register")
     limited = [r for r in responses if r.status_code == 429]
     assert {r.status_code for r in responses} == {200, 429}
-    assert len(limited) >= FLOOD - 40, f"only {len(limited)} of {FLOOD} were limited"
+    # The plan lets a burst of 50 through (a team signing up together), then 5 a second.
+    assert len(limited) >= FLOOD - 70, f"only {len(limited)} of {FLOOD} were limited"
     assert all(r.json() == PROXY_DETAIL for r in limited)
     assert all(r.headers["Content-Type"] == "application/json" for r in limited)
     registered = [s for s in echo_backends["monolith"].seen if s["path"] == "/api/auth/register"]
