@@ -41,7 +41,7 @@ def test_a_live_backend_serves_a_seeded_shop_and_leaves_nothing_behind():
         products = httpx.get(f"{base_url}/api/products", timeout=10).json()
         assert products["count"] == 3
         if is_postgres_url(database_url):
-            assert urlsplit(database_url).path.endswith("_live_selftest")
+            assert urlsplit(database_url).path.endswith(f"_live_selftest_{backend.instance}")
 
     assert not _group_alive(pgid)
     with pytest.raises(httpx.TransportError):
