@@ -10,8 +10,7 @@ import pytest
 from strangler.plan import Plan, load_plan
 from tests.migration.auth_shop import Shop, running_shop
 from tests.migration.harness import SHOP_PLAN, EchoBackend, RunningProxy
-
-BACKENDS = ("monolith", "auth", "catalog", "orders")
+from tests.migration.harness import echo_backends as running_echo_backends
 
 
 @pytest.fixture(autouse=True)
@@ -32,14 +31,8 @@ def shop_plan() -> Plan:
 
 @pytest.fixture
 def echo_backends() -> Iterator[dict[str, EchoBackend]]:
-    backends = {name: EchoBackend(name) for name in BACKENDS}
-    for backend in backends.values():
-        backend.__enter__()
-    try:
+    with running_echo_backends() as backends:
         yield backends
-    finally:
-        for backend in backends.values():
-            backend.stop()
 
 
 @pytest.fixture

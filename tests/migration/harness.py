@@ -237,3 +237,28 @@ def own_database(name: str) -> Iterator[str | None]:
 def live_backend(name: str) -> Iterator[LiveBackend]:
     with own_database(name) as url, LiveBackend(name=f"b_{name}", database_url=url) as backend:
         yield backend
+
+
+SHOP_BACKENDS = ("monolith", "auth", "catalog", "orders")
+
+
+@contextlib.contextmanager
+def echo_backends(names: tuple[str, ...] = SHOP_BACKENDS) -> Iterator[dict[str, EchoBackend]]:
+    """One running EchoBackend per name, stopped on exit."""
+    backends = {name: EchoBackend(name).__enter__() for name in names}
+    try:
+        yield backends
+    finally:
+        for backend in backends.values():
+            backend.stop()
+
+
+@contextlib.contextmanager
+def proxy_at(
+    var_dir: Path, backends: Mapping[str, EchoBackend], step: str
+) -> Iterator[RunningProxy]:
+    """The shop's plan on real nginx in front of `backends`, applied up to `step`."""
+    urls = {name: backend.url for name, backend in backends.items()}
+    with RunningProxy(var_dir, backends=urls) as running:
+        running.controller.apply(step, check_health=False)
+        yield running

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.migration.harness import EchoBackend, RunningProxy
+from tests.migration.harness import EchoBackend, RunningProxy, echo_backends, proxy_at
 
 pytestmark = pytest.mark.integration
 
-BACKENDS = ("monolith", "auth", "catalog", "orders")
 # What a shadow may see of the client's own headers (strangler/shadow.lua).
 SHADOW_ALLOWED = {
     "accept",
@@ -38,20 +37,13 @@ SHADOW_OWN = {
 
 @pytest.fixture(scope="module")
 def echo() -> Iterator[dict[str, EchoBackend]]:
-    backends = {name: EchoBackend(name).__enter__() for name in BACKENDS}
-    try:
+    with echo_backends() as backends:
         yield backends
-    finally:
-        for backend in backends.values():
-            backend.stop()
 
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory, echo) -> Iterator[RunningProxy]:
-    urls = {name: backend.url for name, backend in echo.items()}
-    var = tmp_path_factory.mktemp("proxy") / "var"
-    with RunningProxy(var, backends=urls) as running:
-        running.controller.apply("2-catalog-shadow", check_health=False)
+    with proxy_at(tmp_path_factory.mktemp("proxy") / "var", echo, "2-catalog-shadow") as running:
         yield running
 
 

@@ -12,11 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.migration.harness import EchoBackend, RunningProxy
+from tests.migration.harness import EchoBackend, RunningProxy, echo_backends, proxy_at
 
 pytestmark = pytest.mark.integration
 
-BACKENDS = ("monolith", "auth", "catalog", "orders")
 
 # Spellings of /internal/... and /__strangler/... a backend (or nginx) could decode or normalise
 # into the real thing. Sent as they are: an HTTP client library would normalise some of them.
@@ -62,20 +61,13 @@ HOSTILE_PATHS = [
 
 @pytest.fixture(scope="module")
 def echo() -> Iterator[dict[str, EchoBackend]]:
-    backends = {name: EchoBackend(name).__enter__() for name in BACKENDS}
-    try:
+    with echo_backends() as backends:
         yield backends
-    finally:
-        for backend in backends.values():
-            backend.stop()
 
 
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory, echo) -> Iterator[RunningProxy]:
-    urls = {name: backend.url for name, backend in echo.items()}
-    var = tmp_path_factory.mktemp("proxy") / "var"
-    with RunningProxy(var, backends=urls) as running:
-        running.controller.apply("5-orders", check_health=False)
+    with proxy_at(tmp_path_factory.mktemp("proxy") / "var", echo, "5-orders") as running:
         yield running
 
 
