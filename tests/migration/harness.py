@@ -37,6 +37,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class _EchoServer(ThreadingHTTPServer):
+    # socketserver's backlog of 5 overflows when the proxy lets a burst of 50 through at once:
+    # nginx then times out connecting (504), which is the harness failing, not the proxy.
+    request_queue_size = 256
+
+
 class EchoBackend:
     """Answers every request with {"backend", "method", "path", "request_id", "shadow"}.
 
@@ -92,7 +98,7 @@ class EchoBackend:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _EchoServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
