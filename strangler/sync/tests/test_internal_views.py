@@ -102,10 +102,10 @@ def test_the_fence_puts_the_domain_in_handover_and_answers_the_watermark(api):
 
 
 def test_the_fence_of_a_domain_without_synced_aggregates_is_404(api):
-    response = api.post("/internal/sync/domains/catalog/fence", {"owner": "x"}, format="json")
+    response = api.post("/internal/sync/domains/reviews/fence", {"owner": "x"}, format="json")
 
     assert response.status_code == 404
-    assert current_ownership("catalog").state == "active"
+    assert current_ownership("reviews").state == "active"
 
 
 def test_behind_names_the_aggregates_held_in_an_older_version_or_not_at_all(api):
