@@ -35,7 +35,7 @@ DEFAULTS = {
     # The proxy's internal listener: calls on another domain's owner (/internal/<domain>/) go
     # there, and it routes them to the owner at the current step.
     "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
-    "FLIP_HOOKS": ["strangler.sync.flip.OwnershipHandover"],
+    "FLIP_HOOKS": ["strangler.sync.readiness.CopiesReady", "strangler.sync.flip.OwnershipHandover"],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }

@@ -81,6 +81,9 @@ class DomainOwnership(models.Model):
         default=OwnershipState.ACTIVE.value,
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # When a backfill of the domain into this backend's copy last finished: a copy that was
+    # never backfilled holds only what live sync brought since it started.
+    backfilled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "strangler"
