@@ -45,9 +45,11 @@ def create_product(
 
 @transaction.atomic
 def update_product(*, product: Product, changes: Mapping[str, object]) -> Product:
+    """Writes only the fields changed: a whole-row save would put back the stock read before
+    a checkout that reserved in between."""
     for field, value in changes.items():
         setattr(product, field, value)
-    product.save()
+    product.save(update_fields=[*changes, "updated_at"])
     return product
 
 

@@ -135,3 +135,26 @@ def test_a_key_with_characters_outside_the_alphabet_is_a_404(api, internal_heade
     response = api.delete("/internal/catalog/reservations/a%20b", **internal_headers)
 
     assert response.status_code == 404
+
+
+def test_an_edit_made_from_a_stale_read_keeps_the_stock_reserved_meanwhile(make_product):
+    lamp = make_product(stock=5)
+    stale = Product.objects.get(pk=lamp.pk)
+    services.reserve_stock(key="k1", quantities={lamp.pk: 2})
+
+    services.update_product(product=stale, changes={"description": "edited"})
+
+    assert _stock(lamp) == [3]
+    assert Product.objects.get(pk=lamp.pk).description == "edited"
+
+
+def test_the_event_of_a_partial_save_carries_the_rows_stock_not_the_stale_one(make_product):
+    lamp = make_product(stock=5)
+    stale = Product.objects.get(pk=lamp.pk)
+    services.reserve_stock(key="k1", quantities={lamp.pk: 2})
+
+    services.update_product(product=stale, changes={"description": "edited"})
+
+    last = OutboxEvent.objects.filter(aggregate_type="product").order_by("-id").first()
+    assert last.payload["stock"] == 3
+    assert last.payload["description"] == "edited"
