@@ -4,6 +4,8 @@ from decimal import Decimal
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
+from strangler.sync.readthrough import load_missing
+
 from .models import Category, Product, StockReservation
 
 ORDERINGS = {"id": "id", "price": "price", "-price": "-price", "name": "name", "-name": "-name"}
@@ -35,7 +37,12 @@ def list_products(
 
 
 def get_product(*, product_id: int) -> Product | None:
-    return Product.objects.select_related("category").filter(pk=product_id).first()
+    """The product; on a copy, one born on the owner a moment ago (its event still on the way)
+    is read through from the owner, so it can be reviewed and ordered at once."""
+    product = Product.objects.select_related("category").filter(pk=product_id).first()
+    if product is None:
+        product = load_missing("product", product_id)
+    return product
 
 
 def products_by_id(*, product_ids: list[int]) -> dict[int, Product]:
