@@ -4,8 +4,8 @@
 that the project's database URL, or else MONOLITH_DATABASE_URL, points at; or an SQLite file in
 a temporary directory), the gunicorn process group, with `sync=True` the Celery worker and the
 outbox relay that keep other backends' copies in step, and a log file. Leaving the context stops
-the processes and drops the database. The monolith is the default project; AUTH is the
-extracted auth service.
+the processes and drops the database. The monolith is the default project; AUTH and CATALOG are
+the extracted services.
 """
 
 from __future__ import annotations
@@ -72,6 +72,15 @@ AUTH = Project(
     celery_app="authsvc",
     database_env="AUTH_DATABASE_URL",
     settings_module="authsvc.settings",
+)
+CATALOG = Project(
+    name="catalog",
+    directory="extracted/catalog",
+    manage="extracted/catalog/manage.py",
+    wsgi="catalogsvc.wsgi:application",
+    celery_app="catalogsvc",
+    database_env="CATALOG_DATABASE_URL",
+    settings_module="catalogsvc.settings",
 )
 
 
