@@ -9,7 +9,9 @@ each route with its traffic.
   backends   [{backend, url, healthy, detail}]
   owners     {domain: write owner at the step}
   ownership  [{domain, expected, seen: {backend: {owner, state} or null}, verdict}]
-  sync_lag   [{backend, pending, oldest_seconds, error}]
+  sync_lag   [{backend, pending, oldest_seconds, compensations, error}]: compensations is
+             {pending, failing, oldest_seconds}: undos of remote calls not yet run (a
+             checkout that died between reserving stock and ordering)
   traffic    {minutes, access_log}: the window the routes' traffic covers
   routes     [{route, methods, backend, served_by, fallback, owner, traffic, via}]:
              backend is the primary one; traffic is {requests, errors, error_rate, p99_ms}
@@ -146,6 +148,13 @@ def print_status(ctx: Context, data: dict) -> None:
             )
         else:
             line(f"  {lag['backend']:<10} drained")
+        undos = lag["compensations"]
+        if undos and undos["pending"]:
+            line(
+                f"  {'':<10} {undos['pending']} compensations to run ({undos['failing']} "
+                f"failing, oldest {undos['oldest_seconds']:.1f}s): remote calls whose local "
+                "write never came, undone by the sweeper (Celery beat)"
+            )
     window = data["traffic"]
     line(f"Routes (traffic of the last {window['minutes']:g} min from {window['access_log']}):")
     rows = []

@@ -91,21 +91,29 @@ def describe_parity(pair: DomainPair, results: list[AggregateParity]) -> list[st
 
 
 def sync_lag(plan) -> list[dict]:
-    """Per backend: pending outbox rows and the age of the oldest, or why it is unknown."""
+    """Per backend: pending outbox rows and the age of the oldest, the compensations not yet
+    run, or why they are unknown."""
     rows = []
     for name, backend in plan.backends.items():
         try:
-            outbox = BackendSync(name, backend.url, timeout=3.0).status().outbox
+            status = BackendSync(name, backend.url, timeout=3.0).status()
         except SyncError as exc:
             rows.append(
-                {"backend": name, "pending": None, "oldest_seconds": None, "error": str(exc)}
+                {
+                    "backend": name,
+                    "pending": None,
+                    "oldest_seconds": None,
+                    "compensations": None,
+                    "error": str(exc),
+                }
             )
             continue
         rows.append(
             {
                 "backend": name,
-                "pending": outbox.pending,
-                "oldest_seconds": outbox.oldest_pending_age_seconds,
+                "pending": status.outbox.pending,
+                "oldest_seconds": status.outbox.oldest_pending_age_seconds,
+                "compensations": status.compensations.model_dump(),
                 "error": None,
             }
         )

@@ -29,7 +29,7 @@ from strangler.errors import Conflict, InternalAPIError, InvalidRequest, NotFoun
 from strangler.service import internal_token
 from strangler.service.errors import json_error
 
-from . import checksums, registry
+from . import checksums, compensations, registry
 from .consumer import overwrite, store
 from .models import AggregateVersion, InboxEvent
 from .ownership import current_ownership, record_backfill, set_ownership
@@ -41,6 +41,7 @@ from .payloads import (
     ChangeRequest,
     Checksums,
     ChecksumsQuery,
+    CompensationStatus,
     EventApplied,
     Fenced,
     FenceRequest,
@@ -142,6 +143,7 @@ def status(request):
                 domain: current_ownership(domain)
                 for domain in sorted({a.domain for a in aggregates})
             },
+            compensations=CompensationStatus(**compensations.pending()),
             last_applied_from={
                 source: last.isoformat()
                 for source, last in InboxEvent.objects.values("source")

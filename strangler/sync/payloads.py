@@ -233,6 +233,15 @@ class OutboxStatus(Payload):
     last_id: int
 
 
+class CompensationStatus(Payload):
+    """Undos of remote calls not yet run (strangler.sync.compensations): a checkout that died
+    between reserving and ordering shows here until the sweeper gives its stock back."""
+
+    pending: int = 0
+    failing: int = 0
+    oldest_seconds: float | None = None
+
+
 class AggregateStatus(Payload):
     domain: str
     count: int
@@ -245,6 +254,7 @@ class Status(Payload):
     aggregates: dict[str, AggregateStatus]
     ownership: dict[str, Ownership]
     last_applied_from: dict[str, str]  # per source backend, when its last event was applied
+    compensations: CompensationStatus = CompensationStatus()
 
     def in_domain(self, domain: str) -> dict[str, AggregateStatus]:
         return {name: a for name, a in self.aggregates.items() if a.domain == domain}

@@ -288,3 +288,17 @@ def test_a_bug_in_a_view_is_a_500_not_a_400(api, monkeypatch):
     response = api.post("/internal/sync/domains/auth/fence", {"owner": "monolith"}, format="json")
 
     assert response.status_code == 500
+
+
+def test_the_status_counts_the_compensations_not_yet_run(api):
+    from django.utils import timezone
+
+    from strangler.sync.models import Compensation
+
+    Compensation.objects.create(key="checkout-1", action="x", due_at=timezone.now(), attempts=1)
+
+    answer = api.get("/internal/sync/status").json()
+
+    assert answer["compensations"]["pending"] == 1
+    assert answer["compensations"]["failing"] == 1
+    assert answer["compensations"]["oldest_seconds"] >= 0
