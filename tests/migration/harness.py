@@ -127,7 +127,10 @@ class RunningProxy:
         plan_path: Path = SHOP_PLAN,
         env: Mapping[str, str] | None = None,
         hooks: tuple[FlipHook, ...] = (),
+        internal_port: int | None = None,
     ) -> None:
+        # A fixed internal port lets backends be told where it is before the proxy starts.
+        self.internal_port = internal_port
         self.var_dir = var_dir
         self.backends = dict(backends)
         self.plan_path = plan_path
@@ -151,7 +154,7 @@ class RunningProxy:
 
     def __enter__(self) -> RunningProxy:
         for _attempt in range(3):
-            self.env = self.environment(free_port(), free_port())
+            self.env = self.environment(free_port(), self.internal_port or free_port())
             self.site = Site.from_env(self.env)
             self.controller = Controller(self.site, hooks=self.hooks)
             self.controller.up()

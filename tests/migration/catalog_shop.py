@@ -1,0 +1,78 @@
+"""The shop of the catalog extraction's tests: the monolith, the auth service and the catalog
+service (each with its database, sync consumers and relay) behind real nginx, whose internal
+listener the monolith's order code reaches the catalog's owner through."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from strangler.sync.flip import OwnershipHandover
+from strangler.sync.readiness import CopiesReady
+from tests.migration.auth_shop import Shop, _broker_url
+from tests.migration.harness import RunningProxy, free_port
+from tests.support.broker import empty_sync_queues
+from tests.support.live import AUTH, CATALOG, LiveBackend
+
+
+@dataclass
+class CatalogShop(Shop):
+    catalog_url: str = ""
+    catalog: LiveBackend | None = None
+
+    def create_legacy_products(self, count: int) -> None:
+        """Products written straight to the monolith's tables, without outbox events: what a
+        monolith already holds when its sync is switched on, which only a backfill copies."""
+        self.monolith.manage(
+            "shell",
+            "-c",
+            "from django.db import connection\n"
+            "from django.utils import timezone\n"
+            "from catalog.models import Category\n"
+            "category = Category.objects.first().pk\n"
+            "with connection.cursor() as cursor:\n"
+            f"    for n in range({count}):\n"
+            "        cursor.execute('INSERT INTO catalog_product (sku, name, description, price, "
+            "category_id, stock, created_at, updated_at) VALUES (%s, %s, %s, 7.50, %s, 30, %s, %s)',"
+            " [f'LEGACY-{n}', f'Legacy {n}', '', category, timezone.now(), timezone.now()])",
+        )
+
+
+def running_catalog_shop(tmp_path: Path) -> Iterator[CatalogShop]:
+    var_dir = tmp_path / "var"
+    ports = {name: free_port() for name in ("monolith", "auth", "catalog")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    internal_port = free_port()
+    broker = _broker_url(var_dir)
+    empty_sync_queues(broker, list(urls))
+    shared = {
+        "SHOP_VAR_DIR": str(var_dir),
+        "CELERY_BROKER_URL": broker,
+        "PROXY_INTERNAL_URL": f"http://127.0.0.1:{internal_port}",
+        **{f"{name.upper()}_URL": url for name, url in urls.items()},
+    }
+    with (
+        LiveBackend(name="c_monolith", env=shared, sync=True, port=ports["monolith"]) as monolith,
+        LiveBackend(name="c_auth", project=AUTH, env=shared, sync=True, port=ports["auth"]) as auth,
+        LiveBackend(
+            name="c_catalog", project=CATALOG, env=shared, sync=True, port=ports["catalog"]
+        ) as catalog,
+        RunningProxy(
+            tmp_path / "proxy",
+            backends=urls,
+            hooks=(CopiesReady(), OwnershipHandover()),
+            internal_port=internal_port,
+        ) as proxy,
+    ):
+        yield CatalogShop(
+            public_url=proxy.public_url,
+            monolith_url=monolith.base_url,
+            auth_url=auth.base_url,
+            cli_env={**os.environ, **monolith.env, **proxy.env},
+            monolith=monolith,
+            auth=auth,
+            catalog_url=catalog.base_url,
+            catalog=catalog,
+        )

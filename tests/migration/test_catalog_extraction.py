@@ -1,0 +1,154 @@
+"""Steps 2 to 4 end to end: the monolith, the auth and the catalog services, each with its own
+database, sync consumers and relay, behind real nginx. Legacy products reach the catalog only
+by a backfill, so the shadow step is refused before it; then the catalog is shadowed, split and
+moved, rolled back and moved again while customers check out and cancel, staff edit and create
+products and anonymous clients read. No request may fail or take 3 s; stock + units in live
+orders must equal the stock before the load on both copies; parity must be clean; a product born
+on the catalog service must be reviewable and orderable at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+
+from bench.shop_load import STAFF, ShopLoad, stock_conserved, stock_of
+from tests.migration.auth_shop import flip
+from tests.migration.catalog_shop import CatalogShop, running_catalog_shop
+from tests.migration.harness import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+CLI_TIMEOUT = 300
+HOT_PRODUCTS = [1, 2, 3, 4, 5, 6]
+
+
+@pytest.fixture
+def shop(tmp_path):
+    yield from running_catalog_shop(tmp_path)
+
+
+def _ok(shop: CatalogShop, *args: str) -> str:
+    done = shop.strangle(*args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _parity_is_clean(shop: CatalogShop, domain: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        parity = shop.strangle("parity", domain)
+        if parity.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert parity.returncode == 0, parity.stdout + parity.stderr
+
+
+def _contract_holds_through_the_proxy(shop: CatalogShop) -> None:
+    contract = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/contract/test_catalog.py",
+            "tests/contract/test_cart_orders.py",
+            "tests/contract/test_reviews.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            shop.public_url,
+        ],
+        cwd=REPO_ROOT,
+        env=shop.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        check=False,
+    )
+    assert contract.returncode == 0, contract.stdout[-3000:]
+
+
+def _served_by(shop: CatalogShop, path: str) -> str:
+    return httpx.get(f"{shop.public_url}{path}", timeout=10).headers["X-Served-By"]
+
+
+def _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop: CatalogShop) -> None:
+    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+        staff = client.post("/api/auth/token", json=dict(zip(("email", "password"), STAFF)))
+        customer_id = shop.register(client, "reviewer")
+        email = next(e for e, i in shop.users.items() if i == customer_id)
+        pair = client.post("/api/auth/token", json={"email": email, "password": "load-pass-1234"})
+        as_staff = {"Authorization": f"Bearer {staff.json()['access']}"}
+        as_customer = {"Authorization": f"Bearer {pair.json()['access']}"}
+        body = {
+            "sku": f"NEW-{uuid.uuid4().hex[:8]}",
+            "name": "Fresh",
+            "price": "5.00",
+            "category": "books",
+            "stock": 2,
+        }
+        created = client.post("/api/products", json=body, headers=as_staff)
+        assert created.status_code == 201, created.text
+        assert created.headers["X-Served-By"] == "catalog"
+        product = created.json()["id"]
+        review = client.post(
+            f"/api/products/{product}/reviews",
+            json={"rating": 5, "title": "Good", "body": "Fine."},
+            headers=as_customer,
+        )
+        assert review.status_code == 201, review.text
+        cart = client.put(f"/api/cart/items/{product}", json={"quantity": 2}, headers=as_customer)
+        assert cart.status_code == 200, cart.text
+        order = client.post("/api/orders", headers=as_customer)
+        assert order.status_code == 201, order.text
+        time.sleep(1.5)
+        for base_url in (shop.monolith_url, shop.catalog_url):
+            assert httpx.get(f"{base_url}/api/products/{product}").json()["stock"] == 0
+
+
+@pytest.mark.timeout(900)
+def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(shop):
+    shop.create_legacy_products(5)
+    _ok(shop, "backfill", "auth")
+    _parity_is_clean(shop, "auth")
+    _ok(shop, "apply", "1-auth")
+
+    refused = shop.strangle("apply", "2-catalog-shadow")
+    assert refused.returncode == 1
+    assert "never backfilled: run `strangle backfill catalog`" in refused.stderr
+
+    _ok(shop, "backfill", "catalog")
+    _parity_is_clean(shop, "catalog")
+    _ok(shop, "apply", "2-catalog-shadow")
+    assert _served_by(shop, "/api/products") == "monolith"
+    _ok(shop, "apply", "3-catalog-canary")
+
+    initial = stock_of(shop.public_url, HOT_PRODUCTS)
+    pauses = []
+    with ShopLoad(shop.public_url, products=HOT_PRODUCTS, customers=6, readers=2) as load:
+        time.sleep(4)
+        pauses.append(flip(shop, "apply", "4-catalog"))
+        time.sleep(4)
+        pauses.append(flip(shop, "rollback"))
+        time.sleep(4)
+        pauses.append(flip(shop, "apply", "4-catalog"))
+        time.sleep(4)
+    report = load.report
+    assert report.failures == [], report.summary()
+    assert report.outcomes["checkout ok"] > 20, report.summary()
+    assert max(report.latencies) < 3.0, (report.summary(), pauses)
+
+    time.sleep(2)  # the monolith's copy trails the catalog by the sync lag
+    for base_url in (shop.catalog_url, shop.monolith_url):
+        now = stock_of(base_url, HOT_PRODUCTS)
+        assert stock_conserved(initial=initial, now=now, orders=load.orders) == {}, base_url
+    _parity_is_clean(shop, "catalog")
+    _parity_is_clean(shop, "auth")
+    assert _served_by(shop, "/api/products") == "catalog"
+    _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop)
+    _contract_holds_through_the_proxy(shop)
