@@ -32,7 +32,9 @@ DEFAULTS = {
     # The aggregate behind the authenticated user: a token for a user this copy has not
     # received yet is read through from the owner.
     "USER_AGGREGATE": "",
-    "FLIP_HOOKS": ["strangler.sync.flip.OwnershipHandover"],
+    # In order; a hook that only refuses goes first, before any other starts work that a
+    # refusal would leave behind (the handover fences writes in its before_flip).
+    "FLIP_HOOKS": ["strangler.shadow.gate.ShadowGate", "strangler.sync.flip.OwnershipHandover"],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from strangler.proxy.errors import ProxyError
+from strangler.proxy.site import Site
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
@@ -26,6 +27,14 @@ class AdminClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._client: httpx.Client | None = None
+
+    @classmethod
+    def for_site(cls, site: Site) -> AdminClient:
+        """The client of the site's proxy, with the admin token `strangle up` wrote (None
+        until then)."""
+        path = site.token_path
+        token = path.read_text().strip() if path.exists() else None
+        return cls(site.options.internal_url, token=token or None)
 
     @property
     def client(self) -> httpx.Client:

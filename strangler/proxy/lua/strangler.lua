@@ -14,6 +14,7 @@ local choice = require "strangler.choice"
 local http = require "strangler.http"
 local json = require "strangler.json"
 local shadow = require "strangler.shadow"
+local shadowheader = require "strangler.shadowheader"
 local steptable = require "strangler.steptable"
 
 local M = {
@@ -140,7 +141,9 @@ function M.route(location_id)
         -- from every backend. A client's own value is always overwritten or removed.
         if target and target.shadow and read then
             local id = ngx.var.strangler_request_id
-            ngx.req.set_header("X-Strangler-Shadow", target.shadow .. " " .. name .. " " .. id)
+            ngx.req.set_header("X-Strangler-Shadow", shadowheader.encode({
+                shadow = target.shadow, route = name, id = id, primary = backend,
+            }))
             ngx.ctx.shadow =
                 { backend = target.shadow, route = name, id = id, chunks = {}, size = 0 }
         else
