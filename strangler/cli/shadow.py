@@ -1,5 +1,6 @@
-"""The proxy's shadow log: the latest mirrored requests with both backends' answers, one JSON
-object a line, after a count of entries shown, in flight and dropped."""
+"""The proxy's shadow log: the latest mirrored requests with their answers (the primary's, the
+shadow's and the primary's second one, `secondary`), one JSON object a line, after a count of
+entries shown, in flight and dropped. `strangle shadow-report` compares them."""
 
 from __future__ import annotations
 

@@ -264,10 +264,11 @@ def echo_backends(names: tuple[str, ...] = SHOP_BACKENDS) -> Iterator[dict[str, 
 
 @contextlib.contextmanager
 def proxy_at(
-    var_dir: Path, backends: Mapping[str, EchoBackend], step: str
+    var_dir: Path, backends: Mapping[str, EchoBackend], step: str, *, plan_path: Path = SHOP_PLAN
 ) -> Iterator[RunningProxy]:
-    """The shop's plan on real nginx in front of `backends`, applied up to `step`."""
+    """The shop's plan (or `plan_path`) on real nginx in front of `backends`, applied up to
+    `step`."""
     urls = {name: backend.url for name, backend in backends.items()}
-    with RunningProxy(var_dir, backends=urls) as running:
+    with RunningProxy(var_dir, backends=urls, plan_path=plan_path) as running:
         running.controller.apply(step, check_health=False)
         yield running
