@@ -77,7 +77,8 @@ def test_the_primary_is_asked_again_after_the_shadow_and_both_its_answers_are_lo
 ):
     log = mirror_reads(shadowing, per_route=1)
     entry = next(e for e in log["entries"] if e["primary"]["route"] == "products")
-    primary, secondary = json.loads(entry["primary"]["body"]), json.loads(entry["secondary"]["body"])
+    primary = json.loads(entry["primary"]["body"])
+    secondary = json.loads(entry["secondary"]["body"])
     assert entry["secondary"]["backend"] == "monolith" and entry["secondary"]["status"] == 200
     assert secondary["path"] == primary["path"] == "/api/products?page=1"
     assert secondary["answer_id"] != primary["answer_id"]
