@@ -105,6 +105,15 @@ class AdminClient:
                 )
             time.sleep(0.1)
 
+    def clear_shadow_log(self) -> None:
+        try:
+            response = self.client.delete(
+                f"{self.base_url}/__strangler/shadow", headers=self.headers
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise ProxyError(f"cannot clear the shadow log: {error}") from None
+
     def shadow_log(self, *, limit: int = 100) -> dict[str, Any]:
         try:
             response = self.client.get(

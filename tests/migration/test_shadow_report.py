@@ -120,6 +120,18 @@ def test_a_real_difference_fails_the_report_with_its_field_and_an_example_and_no
     assert '"monolith" (primary) vs "catalog" (shadow)' in out
     assert "noise, the primary differing from itself: answer_id (20 of 20)" in out
 
+    # After a fix in the shadow backend, the old answers can be dropped and judged afresh.
+    cleared = strangle("shadow", "--clear", env=shadowing.env)
+    assert cleared.stdout.splitlines()[:2] == [
+        "shadow log cleared",
+        "0 entries shown, 0 in flight, 0 dropped",
+    ]
+    result, out = report(shadowing, "--json")
+    assert result.returncode == 1
+    assert {(r["compared"], r["reason"]) for r in json.loads(out)["routes"]} == {
+        (0, "0 compared, fewer than 20")
+    }
+
 
 def test_apply_of_the_canary_is_refused_while_the_shadow_report_fails(shadowing):
     mirror_reads(shadowing)
@@ -162,3 +174,15 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     applied = strangle("apply", "3-catalog-canary", env=proxy.env)
     assert applied.returncode == 0, applied.stderr
     assert proxy.controller.admin().live().step == "3-catalog-canary"
+
+
+def test_there_is_no_report_of_a_step_or_a_route_without_a_shadow(proxy):
+    assert_one_line_error(
+        strangle("shadow-report", env=proxy.env),
+        "step 0-monolith shadows no route: there is nothing to compare",
+    )
+    proxy.controller.apply("2-catalog-shadow", check_health=False)
+    assert_one_line_error(
+        strangle("shadow-report", "--route", "cart", env=proxy.env),
+        "step 2-catalog-shadow does not shadow cart (it shadows categories, products, product)",
+    )

@@ -247,9 +247,16 @@ function M.admin_table()
     return http.respond(200, json.encode(live(t)))
 end
 
+-- GET: the shadow log; DELETE: empty it (a fixed shadow is then judged on new answers only).
 function M.shadow_entries()
     if refused() then
         return
+    end
+    local method = ngx.req.get_method()
+    if method == "DELETE" then
+        return shadow.clear()
+    elseif method ~= "GET" then
+        return http.detail(405, "Use GET to read the shadow log, DELETE to empty it.")
     end
     return shadow.entries()
 end

@@ -201,6 +201,14 @@ function M.mirror()
     return ngx.exit(204)
 end
 
+-- DELETE /__strangler/shadow on the internal listener. Copies in flight land afterwards.
+function M.clear()
+    shadow_log:flush_all()
+    shadow_log:flush_expired()
+    state:set("shadow_dropped", 0)
+    return http.respond(200, '{"cleared":true}')
+end
+
 -- GET /__strangler/shadow?limit=N on the internal listener.
 function M.entries()
     local limit = tonumber(ngx.var.arg_limit) or 100
