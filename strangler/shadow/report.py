@@ -1,6 +1,7 @@
-"""The shadow report of one route: how many mirrored requests were compared, how many of the
-shadow's answers differed from the primary's, in which fields (with an example), and what was
-left out: noise learned from the primary itself, and the plan's ignore rules.
+"""The shadow report of a step, route by route: how many mirrored requests were compared, how
+many of the shadow's answers differed from the primary's, in which fields (with an example),
+what was left out (noise learned from the primary itself, the plan's ignore rules), and whether
+the route passes the plan's `gates.shadow`.
 
 Noise is learned as Twitter's Diffy learns it. The proxy asks the primary a second time
 (its "secondary" answer), so every entry holds two answers of the primary to one request; a
@@ -275,7 +276,7 @@ def step_report(
     targets = shadowed(step)
     if not targets:
         raise ShadowError(f"step {step.id} shadows no route: there is nothing to compare")
-    names = list(routes) if routes else list(targets)
+    names = list(dict.fromkeys(routes)) if routes else list(targets)
     unknown = [name for name in names if name not in targets]
     if unknown:
         raise ShadowError(
