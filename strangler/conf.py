@@ -32,9 +32,16 @@ DEFAULTS = {
     # The aggregate behind the authenticated user: a token for a user this copy has not
     # received yet is read through from the owner.
     "USER_AGGREGATE": "",
-    # In order; a hook that only refuses goes first, before any other starts work that a
+    # The proxy's internal listener: calls on another domain's owner (/internal/<domain>/) go
+    # there, and it routes them to the owner at the current step.
+    "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
+    # In order; the hooks that only refuse go first, before any other starts work that a
     # refusal would leave behind (the handover fences writes in its before_flip).
-    "FLIP_HOOKS": ["strangler.shadow.gate.ShadowGate", "strangler.sync.flip.OwnershipHandover"],
+    "FLIP_HOOKS": [
+        "strangler.shadow.gate.ShadowGate",
+        "strangler.sync.readiness.CopiesReady",
+        "strangler.sync.flip.OwnershipHandover",
+    ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }
@@ -80,11 +87,16 @@ class StranglerSettings:
 
     def subscribers(self, aggregate_type: str, domain: str) -> list[str]:
         """The backends that keep a copy of the aggregate: every backend of the plan able to
-        own its domain (the origin included), except this one."""
+        own its domain (the origin included) or copying it (`copies`), except this one."""
         configured = getattr(django_settings, "STRANGLER_SYNC_SUBSCRIBERS", None)
         if configured is not None:
             return list(configured.get(aggregate_type, []))
-        return [name for name in self.possible_owners(domain) if name != self.BACKEND]
+        copying = [name for name, b in self.plan.backends.items() if domain in b.copies]
+        return [
+            name
+            for name in dict.fromkeys([*self.possible_owners(domain), *copying])
+            if name != self.BACKEND
+        ]
 
     def possible_owners(self, domain: str) -> list[str]:
         """The backends of the plan able to own `domain`'s writes: its origin, and every backend

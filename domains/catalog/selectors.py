@@ -1,8 +1,10 @@
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
+from django.utils import timezone
 
-from .models import Category, Product
+from .models import Category, Product, StockReservation
 
 ORDERINGS = {"id": "id", "price": "price", "-price": "-price", "name": "name", "-name": "-name"}
 
@@ -38,3 +40,21 @@ def get_product(*, product_id: int) -> Product | None:
 
 def products_by_id(*, product_ids: list[int]) -> dict[int, Product]:
     return {p.pk: p for p in Product.objects.select_related("category").filter(pk__in=product_ids)}
+
+
+def reservation_summary(*, now: datetime | None = None) -> dict:
+    """How many reservations hold stock and since when: a checkout that died between
+    reserving and ordering shows here as an old held reservation until it is swept."""
+    held = StockReservation.objects.filter(state=StockReservation.State.HELD)
+    oldest = held.aggregate(oldest=Min("created_at"))["oldest"]
+    now = now or timezone.now()
+    return {
+        "held": held.count(),
+        "released": StockReservation.objects.filter(state=StockReservation.State.RELEASED).count(),
+        "units_held": sum(sum(lines.values()) for lines in held.values_list("lines", flat=True)),
+        "oldest_held_seconds": None if oldest is None else (now - oldest).total_seconds(),
+    }
+
+
+def reservation(*, key: str) -> StockReservation | None:
+    return StockReservation.objects.filter(key=key).first()
