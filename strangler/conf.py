@@ -35,7 +35,13 @@ DEFAULTS = {
     # The proxy's internal listener: calls on another domain's owner (/internal/<domain>/) go
     # there, and it routes them to the owner at the current step.
     "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
-    "FLIP_HOOKS": ["strangler.sync.readiness.CopiesReady", "strangler.sync.flip.OwnershipHandover"],
+    # In order; the hooks that only refuse go first, before any other starts work that a
+    # refusal would leave behind (the handover fences writes in its before_flip).
+    "FLIP_HOOKS": [
+        "strangler.shadow.gate.ShadowGate",
+        "strangler.sync.readiness.CopiesReady",
+        "strangler.sync.flip.OwnershipHandover",
+    ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }

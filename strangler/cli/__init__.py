@@ -1,9 +1,9 @@
 """`strangle`: drive the migration plan on a running system.
 
-One module per subcommand (`strangler.cli.<name>`), each with `HELP`, `add_arguments(parser)`
-and `run(args, ctx)`. The console script (`strangle`, or `python -m strangler.cli`) and
-`./manage.py strangle` build the same parser and dispatch the same way; they differ in how
-Django is set up and in how a failure ends:
+One module per subcommand (`strangler.cli.<name>`, `-` written `_`), each with `HELP`,
+`add_arguments(parser)` and `run(args, ctx)`. The console script (`strangle`, or
+`python -m strangler.cli`) and `./manage.py strangle` build the same parser and dispatch the
+same way; they differ in how Django is set up and in how a failure ends:
 
 - `strangle` prints one line on stderr (`strangle: <message>`) and exits 1, never a
   traceback unless `--traceback` is given;
@@ -41,6 +41,7 @@ SUBCOMMANDS = (
     "wait",
     "render",
     "shadow",
+    "shadow-report",
     "backfill",
     "parity",
 )
@@ -48,7 +49,7 @@ DESCRIPTION = "Drive the migration plan: " + ", ".join(SUBCOMMANDS) + "."
 
 
 def subcommand(name: str) -> ModuleType:
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
 
 
 def add_subcommands(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from urllib.parse import urlsplit
 
 from strangler.plan.errors import PlanError, PlanIssue
+from strangler.plan.gates import build_gates
 from strangler.plan.hosts import is_host
 from strangler.plan.model import (
     SAFE_METHODS,
@@ -58,6 +59,7 @@ class _Builder:
             self.issue(f"unknown backend {self.parsed.origin!r}", key="origin")
         steps = self._steps(backends, routes, domains)
         unrouted = self._unrouted(routes)
+        gates = build_gates(self.parsed.gates, routes=routes, steps=steps, issue=self.issue)
         if self.issues:
             raise PlanError(self.issues)
         return Plan(
@@ -69,6 +71,7 @@ class _Builder:
             steps=tuple(steps),
             domains=domains,
             unrouted=unrouted,
+            gates=gates,
         )
 
     def _unrouted(self, routes: list[Route]) -> tuple[Unrouted, ...]:

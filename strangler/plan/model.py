@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from strangler.plan.patterns import PathPattern, by_specificity
 
@@ -128,6 +129,26 @@ class ProxySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ShadowGateSettings:
+    """When a shadow report passes (`gates.shadow`; strangler.shadow reads it)."""
+
+    max_differing_rate: float = 0.01
+    min_compared: int = 20
+    noise_min_share: float = 0.1
+    ignore: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def ignored(self, route: str) -> tuple[str, ...]:
+        return self.ignore.get(route, ())
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """What a step must show before the next one may be applied."""
+
+    shadow: ShadowGateSettings = field(default_factory=ShadowGateSettings)
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     source: str
     origin: str
@@ -137,6 +158,7 @@ class Plan:
     steps: tuple[Step, ...]
     domains: tuple[str, ...] = field(default=())
     unrouted: tuple[Unrouted, ...] = field(default=())
+    gates: Gates = field(default_factory=Gates)
 
     @property
     def step_ids(self) -> tuple[str, ...]:

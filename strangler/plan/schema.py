@@ -17,6 +17,9 @@ Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(ms|s|m)$")]
 Size = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}[km]?$")]
 Rate = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,5}r/[sm]$")]
+# A field of an answer as the shadow report names it (strangler.shadow.fields): `status`,
+# `count`, `results[].updated_at`.
+FieldPath = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$")]
 
 
 class _Strict(BaseModel):
@@ -82,6 +85,25 @@ class ProxyIn(_Strict):
     shadow_concurrency: int = Field(default=64, ge=1, le=10_000)
 
 
+class ShadowGateIn(_Strict):
+    """`gates.shadow`: when the shadow report passes (`strangle shadow-report`), which is what
+    a step leaving a shadow step requires (strangler.shadow.gate)."""
+
+    # At most this share of the compared answers may differ (after noise and ignored fields).
+    max_differing_rate: float = Field(default=0.01, ge=0, le=1)
+    # Fewer compared answers than this, and a route has not been tried enough to pass.
+    min_compared: int = Field(default=20, ge=0, le=1_000_000)
+    # A field that differs between the primary's two answers to one request in at least this
+    # share of the route's entries where it appears is noise for the route.
+    noise_min_share: float = Field(default=0.1, gt=0, le=1)
+    # route -> fields never compared (a field covers what lies under it).
+    ignore: dict[Name, list[FieldPath]] = Field(default_factory=dict)
+
+
+class GatesIn(_Strict):
+    shadow: ShadowGateIn = Field(default_factory=ShadowGateIn)
+
+
 class PlanIn(_Strict):
     version: Literal[1]
     origin: Name = "monolith"
@@ -92,3 +114,4 @@ class PlanIn(_Strict):
     # callers reach directly); the route inventory lists them instead of flagging them.
     unrouted: list[UnroutedIn] = Field(default_factory=list)
     steps: list[StepIn] = Field(min_length=1)
+    gates: GatesIn = Field(default_factory=GatesIn)

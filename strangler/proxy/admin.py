@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from strangler.proxy.errors import ProxyError
+from strangler.proxy.site import Site
 
 TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 
@@ -26,6 +27,14 @@ class AdminClient:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self._client: httpx.Client | None = None
+
+    @classmethod
+    def for_site(cls, site: Site) -> AdminClient:
+        """The client of the site's proxy, with the admin token `strangle up` wrote (None
+        until then)."""
+        path = site.token_path
+        token = path.read_text().strip() if path.exists() else None
+        return cls(site.options.internal_url, token=token or None)
 
     @property
     def client(self) -> httpx.Client:
@@ -95,6 +104,15 @@ class AdminClient:
                     f"not {step} (table {table})"
                 )
             time.sleep(0.1)
+
+    def clear_shadow_log(self) -> None:
+        try:
+            response = self.client.delete(
+                f"{self.base_url}/__strangler/shadow", headers=self.headers
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise ProxyError(f"cannot clear the shadow log: {error}") from None
 
     def shadow_log(self, *, limit: int = 100) -> dict[str, Any]:
         try:

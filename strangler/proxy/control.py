@@ -106,11 +106,9 @@ class Controller:
     def admin(self) -> AdminClient:
         # The token file appears with `strangle up`: until then, look again on every call.
         if self._admin is None or self._admin.token is None:
-            path = self.site.token_path
-            token = path.read_text().strip() if path.exists() else None
             if self._admin is not None:
                 self._admin.close()
-            self._admin = AdminClient(self.site.options.internal_url, token=token or None)
+            self._admin = AdminClient.for_site(self.site)
         return self._admin
 
     def render_step(self, step_id: str) -> Rendered:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,7 +45,8 @@ class _EchoServer(ThreadingHTTPServer):
 
 
 class EchoBackend:
-    """Answers every request with {"backend", "method", "path", "request_id", "shadow"}.
+    """Answers every request with {"backend", "method", "path", "request_id", "shadow", "token",
+    "answer_id"}: answer_id is new in every answer, the noise a shadow report must learn.
 
     `?sleep=S` delays the answer; `healthy = False` makes /readyz answer 503. `seen` records
     each request, with its headers as (lower-case name, value) pairs under "headers".
@@ -79,6 +81,7 @@ class EchoBackend:
                     "request_id": self.headers.get("X-Request-ID"),
                     "shadow": self.headers.get("X-Strangler-Shadow"),
                     "token": self.headers.get("X-Strangler-Token"),
+                    "answer_id": uuid.uuid4().hex,
                 }
                 with backend._lock:
                     # Every header as it arrived (names in lower case), for the tests only.
@@ -264,10 +267,11 @@ def echo_backends(names: tuple[str, ...] = SHOP_BACKENDS) -> Iterator[dict[str, 
 
 @contextlib.contextmanager
 def proxy_at(
-    var_dir: Path, backends: Mapping[str, EchoBackend], step: str
+    var_dir: Path, backends: Mapping[str, EchoBackend], step: str, *, plan_path: Path = SHOP_PLAN
 ) -> Iterator[RunningProxy]:
-    """The shop's plan on real nginx in front of `backends`, applied up to `step`."""
+    """The shop's plan (or `plan_path`) on real nginx in front of `backends`, applied up to
+    `step`."""
     urls = {name: backend.url for name, backend in backends.items()}
-    with RunningProxy(var_dir, backends=urls) as running:
+    with RunningProxy(var_dir, backends=urls, plan_path=plan_path) as running:
         running.controller.apply(step, check_health=False)
         yield running

@@ -31,6 +31,7 @@ EXPECTED = {
     "wait",
     "render",
     "shadow",
+    "shadow-report",
     "backfill",
     "parity",
 }
@@ -45,7 +46,7 @@ def test_the_console_script_is_strangler_cli_main():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_each_subcommand_is_a_module_with_add_arguments_and_run(name):
-    assert (CLI_DIR / f"{name}.py").is_file()
+    assert (CLI_DIR / f"{name.replace('-', '_')}.py").is_file()
     module = strangler.cli.subcommand(name)
     assert callable(module.add_arguments) and callable(module.run)
     assert module.HELP and module.__doc__
@@ -73,7 +74,7 @@ def test_help_lists_the_subcommands_and_exits_zero(capsys):
     assert all(name in out for name in EXPECTED)
 
 
-@pytest.mark.parametrize("name", ["status", "routes", "diff", "parity"])
+@pytest.mark.parametrize("name", ["status", "routes", "diff", "parity", "shadow-report"])
 def test_json_is_documented_in_the_help(name, capsys):
     with pytest.raises(SystemExit):
         strangler.cli.main([name, "--help"])

@@ -200,6 +200,8 @@ def test_a_slow_shadow_does_not_hold_back_the_client(proxy, echo_backends):
     # had not answered the first copy: the mirror does not wait for it.
     assert entries["slow-shadow-1"]["primary"]["status"] == 200
     assert entries["slow-shadow-1"]["shadow"] is None
+    # The primary is asked again only once the shadow has answered, from the same timer.
+    assert entries["slow-shadow-1"]["secondary"] is None
 
 
 def test_bodies_up_to_the_limit_pass_even_chunked_and_larger_chunked_ones_are_a_json_413(proxy):

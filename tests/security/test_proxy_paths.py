@@ -135,6 +135,7 @@ def test_ordinary_paths_still_reach_their_backend(proxy, echo):
 ADMIN_ENDPOINTS = [
     ("GET", "/__strangler/step"),
     ("GET", "/__strangler/shadow"),
+    ("DELETE", "/__strangler/shadow"),
     ("POST", "/__strangler/table"),
 ]
 

@@ -14,6 +14,7 @@ local choice = require "strangler.choice"
 local http = require "strangler.http"
 local json = require "strangler.json"
 local shadow = require "strangler.shadow"
+local shadowheader = require "strangler.shadowheader"
 local steptable = require "strangler.steptable"
 
 local M = {
@@ -140,7 +141,9 @@ function M.route(location_id)
         -- from every backend. A client's own value is always overwritten or removed.
         if target and target.shadow and read then
             local id = ngx.var.strangler_request_id
-            ngx.req.set_header("X-Strangler-Shadow", target.shadow .. " " .. name .. " " .. id)
+            ngx.req.set_header("X-Strangler-Shadow", shadowheader.encode({
+                shadow = target.shadow, route = name, id = id, primary = backend,
+            }))
             ngx.ctx.shadow =
                 { backend = target.shadow, route = name, id = id, chunks = {}, size = 0 }
         else
@@ -244,9 +247,16 @@ function M.admin_table()
     return http.respond(200, json.encode(live(t)))
 end
 
+-- GET: the shadow log; DELETE: empty it (a fixed shadow is then judged on new answers only).
 function M.shadow_entries()
     if refused() then
         return
+    end
+    local method = ngx.req.get_method()
+    if method == "DELETE" then
+        return shadow.clear()
+    elseif method ~= "GET" then
+        return http.detail(405, "Use GET to read the shadow log, DELETE to empty it.")
     end
     return shadow.entries()
 end

@@ -1,10 +1,14 @@
 -- Shadow traffic: a copy of a mirrored read request goes to the shadow backend from a timer,
--- and both answers land in a bounded local log, the `strangler_shadow` dict (least recently
--- used entries are evicted): "p:<request id>" holds the primary's answer, "s:<request id>"
--- the shadow's. Comparing them is the job of a later tool; here they are only kept.
+-- then, from the same timer once the shadow has answered, to the primary backend again (the
+-- primary's second answer, Diffy's "secondary": where the primary's two answers to one request
+-- differ is noise, which `strangle shadow-report` leaves out of the comparison). The answers
+-- land in a bounded local log, the `strangler_shadow` dict (least recently used entries are
+-- evicted): "p:<request id>" holds the primary's answer, "s:<request id>" the shadow's and
+-- "2:<request id>" the primary's second one. Nothing of this runs in a client's request path.
 
 local json = require "strangler.json"
 local http = require "strangler.http"
+local shadowheader = require "strangler.shadowheader"
 
 local M = {}
 
@@ -83,16 +87,13 @@ local function receive(sock)
     return status, chunks, size
 end
 
-local function forward(premature, job)
-    if premature then
-        state:incr("shadow_inflight", -1, 0)
-        return
-    end
+-- One HTTP/1.0 exchange with `target` ({backend, host, port}), logged under `key`.
+local function call(job, key, target)
     local sock = ngx.socket.tcp()
     sock:settimeouts(S.shadow_timeout_ms, S.shadow_timeout_ms, S.shadow_timeout_ms)
     local status, err
     local chunks, size = {}, 0
-    local ok, connect_err = sock:connect(job.host, job.port)
+    local ok, connect_err = sock:connect(target.host, target.port)
     if not ok then
         err = "connect: " .. tostring(connect_err)
     else
@@ -105,8 +106,18 @@ local function forward(premature, job)
     end
     sock:close()
     local body = table.concat(chunks):sub(1, S.shadow_body_limit)
-    shadow_log:set("s:" .. job.id, answer(job.route, job.backend, job.method, job.uri, status,
+    shadow_log:set(key .. job.id, answer(job.route, target.backend, job.method, job.uri, status,
         body, size >= S.shadow_body_limit, err))
+end
+
+local function forward(premature, job)
+    if not premature then
+        call(job, "s:", job.shadow)
+        -- After the shadow's answer, not beside it: a mirrored read costs the backends one
+        -- extra connection at a time, and the primary is asked again later than the client's
+        -- own request, so what changes with time (a timestamp) shows as noise.
+        call(job, "2:", job.secondary)
+    end
     state:incr("shadow_inflight", -1, 0)
 end
 
@@ -150,13 +161,24 @@ local function request_text(method, uri, id)
     return table.concat(lines, "\r\n") .. "\r\n\r\n"
 end
 
--- content of the mirror location: answer at once, forward to the shadow from a timer, so a
--- slow or dead shadow never delays the client's next request on its keep-alive connection.
-function M.mirror()
-    local header = ngx.var.http_x_strangler_shadow
-    local backend, route, id = (header or ""):match("^(%S+) (%S+) (%S+)$")
+-- Where a copy goes: {backend, host, port}, or nil for a backend this config does not know.
+local function target(backend)
     local address = backend and S.backends[backend]
     if not address then
+        return nil
+    end
+    local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
+    return { backend = backend, host = host, port = tonumber(port) }
+end
+
+-- content of the mirror location: answer at once, forward to the shadow (and the primary again)
+-- from a timer, so a slow or dead shadow never delays the client's next request on its
+-- keep-alive connection.
+function M.mirror()
+    local shadow_job = shadowheader.decode(ngx.var.http_x_strangler_shadow)
+    local shadow = shadow_job and target(shadow_job.shadow)
+    local secondary = shadow_job and target(shadow_job.primary)
+    if not shadow or not secondary then
         return ngx.exit(204)
     end
     local inflight = state:incr("shadow_inflight", 1, 0)
@@ -165,10 +187,9 @@ function M.mirror()
         state:incr("shadow_dropped", 1, 0)
         return ngx.exit(204)
     end
-    local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
-    local method, uri = ngx.req.get_method(), ngx.var.request_uri
+    local method, uri, id = ngx.req.get_method(), ngx.var.request_uri, shadow_job.id
     local job = {
-        host = host, port = tonumber(port), backend = backend, route = route, id = id,
+        shadow = shadow, secondary = secondary, route = shadow_job.route, id = id,
         method = method, uri = uri, request = request_text(method, uri, id),
     }
     local ok, err = ngx.timer.at(0, forward, job)
@@ -178,6 +199,14 @@ function M.mirror()
         ngx.log(ngx.WARN, "strangler: shadow dropped: ", err)
     end
     return ngx.exit(204)
+end
+
+-- DELETE /__strangler/shadow on the internal listener. Copies in flight land afterwards.
+function M.clear()
+    shadow_log:flush_all()
+    shadow_log:flush_expired()
+    state:set("shadow_dropped", 0)
+    return http.respond(200, '{"cleared":true}')
 end
 
 -- GET /__strangler/shadow?limit=N on the internal listener.
@@ -194,7 +223,8 @@ function M.entries()
         end
         out[#out + 1] = '{"request_id":' .. json.encode(id)
             .. ',"primary":' .. (shadow_log:get("p:" .. id) or "null")
-            .. ',"shadow":' .. (shadow_log:get("s:" .. id) or "null") .. "}"
+            .. ',"shadow":' .. (shadow_log:get("s:" .. id) or "null")
+            .. ',"secondary":' .. (shadow_log:get("2:" .. id) or "null") .. "}"
     end
     return http.respond(200, '{"count":' .. #out
         .. ',"inflight":' .. (state:get("shadow_inflight") or 0)

@@ -1,0 +1,188 @@
+"""`strangle shadow-report` and the gate of the step after a shadow step, on real nginx in front
+of echo backends: the primary asked twice, noise learned from its two answers, a real
+difference reported with its field and an example, and `apply 3-catalog-canary` refused until
+the report passes.
+
+Every echo answer carries a fresh `answer_id` (noise: it differs between the primary's own
+answers) and the name of the backend that gave it (a real difference: monolith vs catalog)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+import yaml
+
+from strangler.proxy.control import Controller
+from strangler.shadow.gate import ShadowGate
+from tests.migration.harness import SHOP_PLAN, RunningProxy, proxy_at
+from tests.migration.test_cli import assert_one_line_error, strangle
+
+pytestmark = pytest.mark.integration
+
+READS = {
+    "categories": "/api/categories?n={n}",
+    "products": "/api/products?page={n}",
+    "product": "/api/products/{n}",
+}
+PER_ROUTE = 20  # the shop plan's gates.shadow.min_compared
+SETTLE_TIMEOUT = 20.0
+
+
+def mirror_reads(proxy: RunningProxy, *, per_route: int = PER_ROUTE) -> dict:
+    """Read every catalog route through the proxy; the shadow log once every copy landed."""
+    with httpx.Client(base_url=proxy.public_url) as client:
+        for n in range(1, per_route + 1):
+            for path in READS.values():
+                response = client.get(path.format(n=n))
+                assert response.status_code == 200
+                assert response.headers["X-Served-By"] == "monolith"
+    expected = per_route * len(READS)
+    deadline = time.monotonic() + SETTLE_TIMEOUT
+    while True:
+        log = proxy.controller.admin().shadow_log(limit=10_000)
+        complete = [e for e in log["entries"] if e["primary"] and e["shadow"] and e["secondary"]]
+        if len(complete) >= expected or time.monotonic() > deadline:
+            assert len(complete) == expected, log
+            return log
+        time.sleep(0.1)
+
+
+def report(proxy: RunningProxy, *args: str):
+    result = strangle("shadow-report", *args, env=proxy.env)
+    return result, result.stdout
+
+
+@pytest.fixture
+def shadowing(tmp_path, echo_backends):
+    with proxy_at(tmp_path / "var", echo_backends, "2-catalog-shadow") as running:
+        yield running
+
+
+@pytest.fixture
+def shadowing_ignoring_backend(tmp_path, echo_backends):
+    """The shop's plan, told to ignore the field in which the echo backends really differ."""
+    plan = yaml.safe_load(SHOP_PLAN.read_text())
+    plan["gates"]["shadow"]["ignore"] = {route: ["backend"] for route in READS}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False))
+    with proxy_at(tmp_path / "var", echo_backends, "2-catalog-shadow", plan_path=path) as running:
+        yield running
+
+
+def test_the_primary_is_asked_again_after_the_shadow_and_both_its_answers_are_logged(
+    shadowing, echo_backends
+):
+    log = mirror_reads(shadowing, per_route=1)
+    entry = next(e for e in log["entries"] if e["primary"]["route"] == "products")
+    primary = json.loads(entry["primary"]["body"])
+    secondary = json.loads(entry["secondary"]["body"])
+    assert entry["secondary"]["backend"] == "monolith" and entry["secondary"]["status"] == 200
+    assert secondary["path"] == primary["path"] == "/api/products?page=1"
+    assert secondary["answer_id"] != primary["answer_id"]
+    asked = [s for s in echo_backends["monolith"].seen if s["request_id"] == entry["request_id"]]
+    assert [s["method"] for s in asked] == ["GET", "GET"]
+
+
+def test_a_real_difference_fails_the_report_with_its_field_and_an_example_and_noise_is_left_out(
+    shadowing,
+):
+    mirror_reads(shadowing)
+    result, out = report(shadowing, "--json")
+    assert_one_line_error(result, "the shadow report of step 2-catalog-shadow fails")
+    data = json.loads(out)
+    assert {"routes", "threshold", "passed"} <= set(data)
+    assert (data["threshold"], data["min_compared"], data["passed"]) == (0.01, 20, False)
+    assert [r["route"] for r in data["routes"]] == list(READS)
+    for route in data["routes"]:
+        assert {"route", "compared", "differing", "top_fields"} <= set(route)
+        assert (route["compared"], route["differing"], route["differing_rate"]) == (20, 20, 1.0)
+        # answer_id differs in every answer, the primary's two included: noise, not compared.
+        assert [(n["field"], n["noisy"], n["seen"]) for n in route["noise"]] == [
+            ("answer_id", 20, 20)
+        ]
+        (top,) = route["top_fields"]
+        assert (top["field"], top["differing"]) == ("backend", 20)
+        example = top["example"]
+        assert (example["primary"], example["shadow"], example["path"]) == (
+            "monolith",
+            "catalog",
+            "backend",
+        )
+        assert example["method"] == "GET" and example["uri"].startswith("/api/")
+
+    result, out = report(shadowing, "--route", "products")
+    assert result.returncode == 1
+    assert "products" in out and "categories" not in out
+    assert "backend: 20 differ; e.g. GET /api/products?page=1" in out
+    assert '"monolith" (primary) vs "catalog" (shadow)' in out
+    assert "noise, the primary differing from itself: answer_id (20 of 20)" in out
+
+    # After a fix in the shadow backend, the old answers can be dropped and judged afresh.
+    cleared = strangle("shadow", "--clear", env=shadowing.env)
+    assert cleared.stdout.splitlines()[:2] == [
+        "shadow log cleared",
+        "0 entries shown, 0 in flight, 0 dropped",
+    ]
+    result, out = report(shadowing, "--json")
+    assert result.returncode == 1
+    assert {(r["compared"], r["reason"]) for r in json.loads(out)["routes"]} == {
+        (0, "0 compared, fewer than 20")
+    }
+
+
+def test_apply_of_the_canary_is_refused_while_the_shadow_report_fails(shadowing):
+    mirror_reads(shadowing)
+    result = strangle("apply", "3-catalog-canary", env=shadowing.env)
+    assert_one_line_error(
+        result,
+        "ShadowGate.before_flip refused: the shadow report of step 2-catalog-shadow fails: "
+        "categories: 20 of 20 differ (100.0%, over 1.0%, most in backend)",
+    )
+    assert shadowing.controller.admin().live().step == "2-catalog-shadow"
+    assert shadowing.controller.state().step == "2-catalog-shadow"
+    # Going back is never held: the primary keeps the routes.
+    gated = Controller(shadowing.site, hooks=(ShadowGate(shadowing.site),))
+    assert gated.rollback(check_health=False).step == "0-monolith"
+
+
+def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_canary_applies(
+    shadowing_ignoring_backend,
+):
+    proxy = shadowing_ignoring_backend
+    result, out = report(proxy, "--json")
+    assert result.returncode == 1  # nothing compared yet
+    assert {r["reason"] for r in json.loads(out)["routes"]} == {"0 compared, fewer than 20"}
+    refused = strangle("apply", "3-catalog-canary", env=proxy.env)
+    assert_one_line_error(refused, "categories: 0 compared, fewer than 20")
+
+    mirror_reads(proxy)
+    result, out = report(proxy, "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out)
+    assert data["passed"] is True
+    for route in data["routes"]:
+        assert (route["compared"], route["differing"], route["top_fields"]) == (20, 0, [])
+        assert route["ignored"] == ["backend"]
+        assert [n["field"] for n in route["noise"]] == ["answer_id"]
+    result, out = report(proxy)
+    assert result.returncode == 0
+    assert out.rstrip().endswith("the shadow report of step 2-catalog-shadow passes")
+
+    applied = strangle("apply", "3-catalog-canary", env=proxy.env)
+    assert applied.returncode == 0, applied.stderr
+    assert proxy.controller.admin().live().step == "3-catalog-canary"
+
+
+def test_there_is_no_report_of_a_step_or_a_route_without_a_shadow(proxy):
+    assert_one_line_error(
+        strangle("shadow-report", env=proxy.env),
+        "step 0-monolith shadows no route: there is nothing to compare",
+    )
+    proxy.controller.apply("2-catalog-shadow", check_health=False)
+    assert_one_line_error(
+        strangle("shadow-report", "--route", "cart", env=proxy.env),
+        "step 2-catalog-shadow does not shadow cart (it shadows categories, products, product)",
+    )
