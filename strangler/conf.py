@@ -32,7 +32,11 @@ DEFAULTS = {
     # The aggregate behind the authenticated user: a token for a user this copy has not
     # received yet is read through from the owner.
     "USER_AGGREGATE": "",
-    "FLIP_HOOKS": ["strangler.sync.flip.OwnershipHandover"],
+    # The canary analysis first: a promotion it refuses never starts a handover.
+    "FLIP_HOOKS": [
+        "strangler.proxy.canary.CanaryAnalysis",
+        "strangler.sync.flip.OwnershipHandover",
+    ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
 }

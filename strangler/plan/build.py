@@ -11,11 +11,13 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from strangler.plan.canary import CanaryGate
 from strangler.plan.errors import PlanError, PlanIssue
 from strangler.plan.hosts import is_host
 from strangler.plan.model import (
     SAFE_METHODS,
     Backend,
+    Gates,
     Plan,
     ProxySettings,
     RateLimit,
@@ -67,6 +69,7 @@ class _Builder:
             backends=MappingProxyType(backends),
             routes=tuple(routes),
             steps=tuple(steps),
+            gates=Gates(canary=CanaryGate.from_spec(self.parsed.gates.canary)),
             domains=domains,
             unrouted=unrouted,
         )

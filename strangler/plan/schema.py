@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from strangler.plan.canary import CanaryGateIn
+from strangler.plan.strict import Strict as _Strict
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 StepId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z][a-z0-9_-]{0,59}$")]
@@ -17,10 +20,6 @@ Method = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 Duration = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}(ms|s|m)$")]
 Size = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,6}[km]?$")]
 Rate = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,5}r/[sm]$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BackendIn(_Strict):
@@ -81,6 +80,12 @@ class ProxyIn(_Strict):
     shadow_concurrency: int = Field(default=64, ge=1, le=10_000)
 
 
+class GatesIn(_Strict):
+    """Checks a step must pass before the next one is applied, one sub-key per kind."""
+
+    canary: CanaryGateIn = Field(default_factory=CanaryGateIn)
+
+
 class PlanIn(_Strict):
     version: Literal[1]
     origin: Name = "monolith"
@@ -91,3 +96,4 @@ class PlanIn(_Strict):
     # callers reach directly); the route inventory lists them instead of flagging them.
     unrouted: list[UnroutedIn] = Field(default_factory=list)
     steps: list[StepIn] = Field(min_length=1)
+    gates: GatesIn = Field(default_factory=GatesIn)

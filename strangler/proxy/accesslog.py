@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,20 +59,57 @@ def read_recent(path: Path, *, minutes: float, now: datetime | None = None) -> l
 
 
 def summarise(entries: list[dict[str, Any]]) -> dict[tuple[str, str], Traffic]:
-    """Traffic per (route, backend); backend "*" holds the route's total."""
+    """Traffic per (route, backend that answered); backend "*" holds the route's total."""
+    samples = []
+    for entry in entries:
+        sample = _sample(entry)
+        if sample is not None:
+            route, backend = entry.get("route") or "-", entry.get("backend") or "-"
+            samples.append(((route, backend), *sample))
+            samples.append(((route, "*"), *sample))
+    return _aggregate(samples)
+
+
+def summarise_split(entries: list[dict[str, Any]], *, step: str) -> dict[tuple[str, str], Traffic]:
+    """Traffic per (route, backend its split chose) of the reads split at `step`.
+
+    A request counts as an error of the chosen backend when that backend's own answer was a
+    5xx (or none: nginx logs 502 and 504 for a refused connection and a timeout), even when
+    the fallback then answered the client: a canary's failures must not hide behind it. Its
+    time is the client's, the failed try included."""
+    samples = []
+    for entry in entries:
+        chosen = entry.get("split")
+        sample = _sample(entry, first_try=True)
+        if chosen and entry.get("step") == step and sample is not None:
+            samples.append(((entry.get("route") or "-", chosen), *sample))
+    return _aggregate(samples)
+
+
+def _sample(entry: dict[str, Any], *, first_try: bool = False) -> tuple[bool, float] | None:
+    """(failed, milliseconds) of one logged request; None for a line without them."""
+    try:
+        status = int(entry.get("status", 0))
+        elapsed = float(entry.get("request_time", 0)) * 1000
+    except (TypeError, ValueError):
+        return None
+    if first_try:
+        # "$upstream_status" holds one status per server tried, the chosen backend's first
+        # ("502, 200" when the fallback answered; " : " would separate upstream groups); it
+        # is "" or "-" when no backend was tried, and then the answer's own status counts.
+        first = re.split(r"[,:]", str(entry.get("upstream_status") or ""))[0].strip()
+        status = int(first) if first.isdigit() else status
+    return status >= 500, elapsed
+
+
+def _aggregate(
+    samples: list[tuple[tuple[str, str], bool, float]],
+) -> dict[tuple[str, str], Traffic]:
     times: dict[tuple[str, str], list[float]] = defaultdict(list)
     errors: dict[tuple[str, str], int] = defaultdict(int)
-    for entry in entries:
-        route = entry.get("route") or "-"
-        backend = entry.get("backend") or "-"
-        try:
-            status = int(entry.get("status", 0))
-            elapsed = float(entry.get("request_time", 0)) * 1000
-        except (TypeError, ValueError):
-            continue
-        for key in ((route, backend), (route, "*")):
-            times[key].append(elapsed)
-            errors[key] += status >= 500
+    for key, failed, elapsed in samples:
+        times[key].append(elapsed)
+        errors[key] += failed
     return {
         key: Traffic(requests=len(values), errors=errors[key], p99_ms=p99(values))
         for key, values in times.items()
