@@ -15,8 +15,8 @@ each route with its traffic.
              backend is the primary one; traffic is {requests, errors, error_rate, p99_ms}
              (null: none seen), via {backend: traffic} per backend that answered; split, for
              a route whose reads this step splits, [{backend, weight, traffic}] per backend
-             the split chose at this step, its errors being that backend's own 5xx answers
-             even when the fallback then answered (empty for other routes)
+             the split chose at this step, its errors being the 5xx it answered and the
+             reads the fallback answered for it (empty for other routes)
   canary     null unless the next step promotes a canary of this step's split routes, else
              {step, next, minutes, passed, summary, reasons}: the canary analysis that
              `apply NEXT` runs (over the plan's gates.canary.window_minutes); summary is

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -73,32 +72,28 @@ def summarise(entries: list[dict[str, Any]]) -> dict[tuple[str, str], Traffic]:
 def summarise_split(entries: list[dict[str, Any]], *, step: str) -> dict[tuple[str, str], Traffic]:
     """Traffic per (route, backend its split chose) of the reads split at `step`.
 
-    A request counts as an error of the chosen backend when that backend's own answer was a
-    5xx (or none: nginx logs 502 and 504 for a refused connection and a timeout), even when
-    the fallback then answered the client: a canary's failures must not hide behind it. Its
-    time is the client's, the failed try included."""
+    A read counts as an error of the backend chosen when that backend answered a 5xx, or did
+    not answer it at all: the fallback did, because it failed or because nginx had marked it
+    down after failures. A canary's failures must not hide behind the fallback. Its time is
+    the client's, the failed try included."""
     samples = []
     for entry in entries:
         chosen = entry.get("split")
-        sample = _sample(entry, first_try=True)
+        sample = _sample(entry)
         if chosen and entry.get("step") == step and sample is not None:
-            samples.append(((entry.get("route") or "-", chosen), *sample))
+            failed, elapsed = sample
+            answered = entry.get("backend") == chosen
+            samples.append(((entry.get("route") or "-", chosen), failed or not answered, elapsed))
     return _aggregate(samples)
 
 
-def _sample(entry: dict[str, Any], *, first_try: bool = False) -> tuple[bool, float] | None:
-    """(failed, milliseconds) of one logged request; None for a line without them."""
+def _sample(entry: dict[str, Any]) -> tuple[bool, float] | None:
+    """(5xx, milliseconds) of one logged request; None for a line without them."""
     try:
         status = int(entry.get("status", 0))
         elapsed = float(entry.get("request_time", 0)) * 1000
     except (TypeError, ValueError):
         return None
-    if first_try:
-        # "$upstream_status" holds one status per server tried, the chosen backend's first
-        # ("502, 200" when the fallback answered; " : " would separate upstream groups); it
-        # is "" or "-" when no backend was tried, and then the answer's own status counts.
-        first = re.split(r"[,:]", str(entry.get("upstream_status") or ""))[0].strip()
-        status = int(first) if first.isdigit() else status
     return status >= 500, elapsed
 
 
