@@ -159,7 +159,7 @@ class CanaryAnalysis:
         return self._site
 
     def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        if current is None:
+        if current is None or not promotions(current=current, target=target):
             return
         refusal = judge(site=self.site, plan=plan, current=current, target=target).refusal()
         if refusal:
