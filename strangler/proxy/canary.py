@@ -8,8 +8,9 @@ just the same) is a promotion, and each one is judged on the access log of the s
 the canary and the primary must each have served `min_requests` of the route's reads in the
 last `window_minutes`, the canary's 5xx rate must not exceed the primary's by more than
 `max_error_rate_increase`, nor its p99 the primary's by more than `max_p99_ratio` times
-(`gates.canary` in the plan, strangler.plan.canary). Moving back, or to a step that gives the
-canary less, is never judged: a rollback must always be possible.
+(`gates.canary` in the plan, strangler.plan.canary). A canary's errors include the reads the
+fallback answered for it (strangler.proxy.accesslog.summarise_split). Moving back, or to a
+step that gives the canary less, is never judged: a rollback must always be possible.
 
 `analyse` is the pure judgement over per-backend traffic; `CanaryAnalysis` is the flip hook
 that applies it before `strangle apply` changes anything (STRANGLER_FLIP_HOOKS), and
