@@ -50,6 +50,8 @@ class UnroutedIn(_Strict):
 class TargetIn(_Strict):
     backend: Name | None = None
     split: dict[Name, int] | None = None
+    # A split keeps a client on one side: "user" by the bearer token's subject, else by the
+    # proxy's canary cookie; "client" by the cookie alone.
     sticky: Literal["user", "client"] | None = None
     shadow: Name | None = None
     # Absent means "the step's fallback"; an explicit null switches it off for this route.
