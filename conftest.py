@@ -1,8 +1,8 @@
 import pytest
 
-# The accounts domain's fixtures (api, customer, staff, as_customer, ...), as every project
-# that installs the domain uses them.
-pytest_plugins = ["accounts.testing"]
+# The domains' fixtures (api, customer, staff, as_customer, ...; books, make_product), as every
+# project that installs the domains uses them.
+pytest_plugins = ["accounts.testing", "catalog.testing"]
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,8 @@ PROXY_PYTHON ?= .venv/bin/python
 PROXY_BENCH_ARGS ?=
 export PROXY_PORT ?= 8080
 export PROXY_INTERNAL_PORT ?= 8081
+# Where backends reach another domain's owner (/internal/<domain>/): the internal listener.
+export PROXY_INTERNAL_URL ?= http://127.0.0.1:$(PROXY_INTERNAL_PORT)
 SHOP_URL := http://127.0.0.1:$(PROXY_PORT)
 UP_WAIT += proxy-wait
 NGINX_PREFIX = $(CURDIR)/var/nginx/

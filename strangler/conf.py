@@ -32,9 +32,13 @@ DEFAULTS = {
     # The aggregate behind the authenticated user: a token for a user this copy has not
     # received yet is read through from the owner.
     "USER_AGGREGATE": "",
+    # The proxy's internal listener: calls on another domain's owner (/internal/<domain>/) go
+    # there, and it routes them to the owner at the current step.
+    "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
     # The canary analysis first: a promotion it refuses never starts a handover.
     "FLIP_HOOKS": [
         "strangler.proxy.canary.CanaryAnalysis",
+        "strangler.sync.readiness.CopiesReady",
         "strangler.sync.flip.OwnershipHandover",
     ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
@@ -82,11 +86,16 @@ class StranglerSettings:
 
     def subscribers(self, aggregate_type: str, domain: str) -> list[str]:
         """The backends that keep a copy of the aggregate: every backend of the plan able to
-        own its domain (the origin included), except this one."""
+        own its domain (the origin included) or copying it (`copies`), except this one."""
         configured = getattr(django_settings, "STRANGLER_SYNC_SUBSCRIBERS", None)
         if configured is not None:
             return list(configured.get(aggregate_type, []))
-        return [name for name in self.possible_owners(domain) if name != self.BACKEND]
+        copying = [name for name, b in self.plan.backends.items() if domain in b.copies]
+        return [
+            name
+            for name in dict.fromkeys([*self.possible_owners(domain), *copying])
+            if name != self.BACKEND
+        ]
 
     def possible_owners(self, domain: str) -> list[str]:
         """The backends of the plan able to own `domain`'s writes: its origin, and every backend

@@ -1,4 +1,17 @@
 from .service.models import FailureCount
-from .sync.models import AggregateVersion, DomainOwnership, InboxEvent, OutboxEvent
+from .sync.models import (
+    AggregateVersion,
+    Compensation,
+    DomainOwnership,
+    InboxEvent,
+    OutboxEvent,
+)
 
-__all__ = ["AggregateVersion", "DomainOwnership", "FailureCount", "InboxEvent", "OutboxEvent"]
+__all__ = [
+    "AggregateVersion",
+    "Compensation",
+    "DomainOwnership",
+    "FailureCount",
+    "InboxEvent",
+    "OutboxEvent",
+]

@@ -31,6 +31,9 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The checkout attempt's stock reservation (catalog.models.StockReservation), released
+    # when the order is cancelled.
+    reservation_key = models.CharField(max_length=100, unique=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"])]

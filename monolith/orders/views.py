@@ -8,9 +8,9 @@ from rest_framework.views import APIView
 
 from catalog.selectors import get_product
 from catalog.services import OutOfStock
-from strangler.service.errors import BusinessRuleError, ConflictError
+from strangler.service.errors import BusinessRuleError, ConflictError, DependencyUnavailableError
 
-from . import selectors, services
+from . import selectors, services, stock
 from .serializers import CartQuantitySerializer, CartSerializer, OrderSerializer
 
 
@@ -64,6 +64,11 @@ class OrderListView(generics.ListAPIView):
                 "Not enough stock for a product in your cart.",
                 code="out_of_stock",
                 product_id=exc.product_id,
+            ) from exc
+        except stock.CatalogUnavailable as exc:
+            raise DependencyUnavailableError(
+                "The catalog cannot be reached; nothing was ordered. Retry later.",
+                code="catalog_unavailable",
             ) from exc
         order = selectors.get_order(user=request.user, order_id=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)

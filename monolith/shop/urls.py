@@ -1,14 +1,12 @@
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
-from strangler.service.converters import ResourceIdConverter
 from strangler.service.urls import ERROR_HANDLERS, chassis_urlpatterns
-
-register_converter(ResourceIdConverter, "id")
 
 urlpatterns = [
     *chassis_urlpatterns(),
     path("", include("accounts.urls")),
     path("", include("catalog.urls")),
+    path("", include("catalog.internal_urls")),
     path("", include("reviews.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),

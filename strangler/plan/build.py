@@ -107,6 +107,7 @@ class _Builder:
                 address=address or "",
                 health=spec.health,
                 owns=frozenset(spec.owns),
+                copies=frozenset(spec.copies),
             )
         return backends
 
@@ -143,11 +144,13 @@ class _Builder:
 
     def _check_owns(self, backends: Mapping[str, Backend], domains: tuple[str, ...]) -> None:
         for name, backend in backends.items():
-            for domain in sorted(backend.owns - set(domains)):
-                self.issue(
-                    f"unknown domain {domain!r} (no route has it; domains: {', '.join(domains)})",
-                    key=f"backends.{name}.owns",
-                )
+            for key, listed in (("owns", backend.owns), ("copies", backend.copies)):
+                for domain in sorted(listed - set(domains)):
+                    self.issue(
+                        f"unknown domain {domain!r} (no route has it; domains: "
+                        f"{', '.join(domains)})",
+                        key=f"backends.{name}.{key}",
+                    )
 
     # -- routes ---------------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ class Backend:
     address: str  # host:port, as nginx's `server` directive wants it
     health: str
     owns: frozenset[str]
+    # Domains it keeps a read copy of without ever owning them (a service's staff users).
+    copies: frozenset[str] = frozenset()
 
     @property
     def health_url(self) -> str:

@@ -26,6 +26,7 @@ class BackendIn(_Strict):
     url: str
     health: str = "/readyz"
     owns: list[Name] = Field(default_factory=list)
+    copies: list[Name] = Field(default_factory=list)
 
 
 class RateLimitIn(_Strict):

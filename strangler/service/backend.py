@@ -157,6 +157,14 @@ def backend_settings(
         # Celery's Django fixup closes the database connection around every task unless this is
         # set: each sync batch would open a new connection (746 in 15 s at 200 events/s).
         "CELERY_DB_REUSE_MAX": 1000,
+        # Celery beat (one per backend): undo calls whose local write never came
+        # (strangler.sync.compensations).
+        "CELERY_BEAT_SCHEDULE": {
+            "sweep-compensations": {
+                "task": "strangler.sync.sweep_compensations",
+                "schedule": env.float("STRANGLER_SWEEP_SECONDS", default=10.0),
+            }
+        },
         "LOGGING": json_logging(env.str("LOG_LEVEL", default="INFO")),
         # The framework: this backend's name in the plan, and the plan, which declares the
         # others' URLs, the owners per step and so who keeps copies of what (strangler.conf).
@@ -164,6 +172,9 @@ def backend_settings(
         "STRANGLER_PLAN": plan,
         "STRANGLER_HANDOVER_WAIT_SECONDS": env.float(
             "STRANGLER_HANDOVER_WAIT_SECONDS", default=10.0
+        ),
+        "STRANGLER_INTERNAL_PROXY_URL": env.str(
+            "PROXY_INTERNAL_URL", default="http://127.0.0.1:8081"
         ),
         # Who may say where a request came from (X-Forwarded-For): the proxy's address.
         "STRANGLER_TRUSTED_PROXIES": env.list(

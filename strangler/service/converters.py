@@ -4,7 +4,7 @@
 class ResourceIdConverter:
     """Positive ids that fit a 64-bit column: a longer number is a 404, never a database error.
 
-    Register it once per URLconf: register_converter(ResourceIdConverter, "id").
+    Registered as `id` by the chassis (strangler.service.urls).
     """
 
     regex = "[0-9]{1,18}"

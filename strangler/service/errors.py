@@ -41,6 +41,13 @@ class PaymentRequiredError(ConflictError):
     status_code = status.HTTP_402_PAYMENT_REQUIRED
 
 
+class DependencyUnavailableError(ConflictError):
+    """A 503 with a code: another backend this request needs could not be reached; nothing
+    was done, and the client may retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DatabaseUnreachable):
         # A 503, not a 500: the proxy falls back for safe methods (502/503/504 only) and a

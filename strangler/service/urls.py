@@ -7,8 +7,13 @@ side is strangler.service.backend).
 """
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView
+
+from .converters import ResourceIdConverter
+
+# `<id:name>`: the ids of the shop's resources, the same on every backend that serves them.
+register_converter(ResourceIdConverter, "id")
 
 ERROR_HANDLERS = (
     "strangler.service.errors.json_bad_request",

@@ -105,6 +105,6 @@ def backfill(
                 on_progress(aggregate, done, total)
         copied[aggregate] = done
     floors = {name: source_status[name].max_id for name in aggregates}
-    moved = target.move_sequences(domain, floor=floors, gap=id_gap).moved
+    moved = target.move_sequences(domain, floor=floors, gap=id_gap, backfilled=True).moved
     checkpoint_file.unlink(missing_ok=True)
     return BackfillResult(copied=copied, sequences=moved)

@@ -172,12 +172,14 @@ class BackendSync:
         query = HashesQuery(start=start, end=end)
         return self._call("GET", f"aggregates/{aggregate}/hashes", answer=Hashes, query=query).rows
 
-    def move_sequences(self, domain: str, *, floor: dict[str, int], gap: int) -> SequencesMoved:
+    def move_sequences(
+        self, domain: str, *, floor: dict[str, int], gap: int, backfilled: bool = False
+    ) -> SequencesMoved:
         return self._call(
             "POST",
             f"domains/{domain}/sequences",
             answer=SequencesMoved,
-            body=SequencesRequest(floor=floor, gap=gap),
+            body=SequencesRequest(floor=floor, gap=gap, backfilled=backfilled),
         )
 
     def fence(self, domain: str, *, owner: str, after: int) -> Fenced:

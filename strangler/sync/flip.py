@@ -293,13 +293,34 @@ class OwnershipHandover:
                 raise
 
     def after_flip(self, *, plan, current, target) -> None:
-        for move in self.moves(plan, current, target):
+        moves = self.moves(plan, current, target)
+        for move in moves:
             if move.domain in self._finished:
                 continue
             if move.domain in self._abandoned:
                 self._take_over_from_lost_owner(move, self._abandoned[move.domain])
                 continue
             complete(self._fenced.pop(move.domain), id_gap=self.id_gap, log=self.log)
+        self._settle_copies(plan, target, moves)
+
+    def _settle_copies(self, plan, target, moves: list[DomainMove]) -> None:
+        """Backends that keep a copy of a domain without taking part in its move learn the
+        step's owner (a write reaching them is forwarded there); one that was down at an
+        earlier flip learns it now. One that is down now is named, and learns it next time."""
+        in_move = {(m.domain, name) for m in moves for name in (m.old.name, m.new.name)}
+        for domain in sorted({d for b in plan.backends.values() for d in b.owns | b.copies}):
+            owner = target.owners.get(domain, plan.origin)
+            for name, backend in plan.backends.items():
+                keeps_copy = name == plan.origin or domain in backend.owns | backend.copies
+                if not keeps_copy or (domain, name) in in_move:
+                    continue
+                copy = BackendSync(name, backend.url, timeout=5.0)
+                try:
+                    if domain_ownership(copy, domain) != (owner, ACTIVE):
+                        copy.set_ownership(domain, owner=owner, state=ACTIVE)
+                except SyncError as error:
+                    if name in target.needed_backends():
+                        self.log(f"{domain}: {name} could not be told its owner {owner}: {error}")
 
     def flip_abandoned(self, *, plan, current, target) -> None:
         """The routes did not change: the fenced domains go back to their old owner."""

@@ -32,7 +32,7 @@ from strangler.service.errors import json_error
 from . import checksums, registry
 from .consumer import overwrite, store
 from .models import AggregateVersion, InboxEvent
-from .ownership import current_ownership, set_ownership
+from .ownership import current_ownership, record_backfill, set_ownership
 from .payloads import (
     AggregateStatus,
     Behind,
@@ -261,6 +261,8 @@ def sequences(request, domain: str):
         a.name: move_sequence_past(a.model, body.floor.get(a.name, 0) + body.gap)
         for a in _domain_aggregates(domain)
     }
+    if body.backfilled:
+        record_backfill(domain)
     return _answer(SequencesMoved(domain=domain, moved=moved))
 
 

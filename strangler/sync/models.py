@@ -81,9 +81,29 @@ class DomainOwnership(models.Model):
         default=OwnershipState.ACTIVE.value,
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # When a backfill of the domain into this backend's copy last finished: a copy that was
+    # never backfilled holds only what live sync brought since it started.
+    backfilled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "strangler"
 
     def __str__(self) -> str:
         return f"{self.domain} -> {self.owner} ({self.state})"
+
+
+class Compensation(models.Model):
+    """What undoes a call already made on another domain's owner, recorded (and committed)
+    before the call: cleared in the transaction of the local write that makes the call's effect
+    wanted, run when that write fails, and run by the sweeper when the process died in between
+    (strangler.sync.compensations)."""
+
+    key = models.CharField(max_length=150, unique=True)
+    action = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.action}({self.key})"

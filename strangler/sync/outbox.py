@@ -40,8 +40,13 @@ def next_version(*, aggregate_type: str, aggregate_id: str) -> int:
         return cursor.fetchone()[0]
 
 
-def record_change(instance: models.Model, *, deleted: bool = False) -> OutboxEvent | None:
-    """Records the current state of a synced instance as the next version of its aggregate."""
+def record_change(
+    instance: models.Model, *, deleted: bool = False, reread: bool = False
+) -> OutboxEvent | None:
+    """Records the current state of a synced instance as the next version of its aggregate.
+
+    With `reread` the state is read back from the row (after a save of some fields only, the
+    instance's other fields may be older than the row's)."""
     if _applying_event.get():
         return None
     if not connection.in_atomic_block:
@@ -53,6 +58,13 @@ def record_change(instance: models.Model, *, deleted: bool = False) -> OutboxEve
         aggregate_id=aggregate_id,
         version=next_version(aggregate_type=aggregate.name, aggregate_id=aggregate_id),
         partition_key=aggregate.partition_key(instance),
-        payload=None if deleted else aggregate.payload(instance),
+        payload=None if deleted else _payload(aggregate, instance, reread=reread),
         deleted=deleted,
     )
+
+
+def _payload(aggregate: registry.Aggregate, instance: models.Model, *, reread: bool) -> dict:
+    if not reread:
+        return aggregate.payload(instance)
+    row = aggregate.model._default_manager.filter(pk=instance.pk).values_list(*aggregate.attnames)
+    return aggregate.payload_from_values(row.get())

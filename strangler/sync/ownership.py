@@ -24,6 +24,7 @@ import httpx
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from strangler.conf import strangler_settings
 from strangler.errors import Conflict
@@ -87,7 +88,14 @@ def _ensure_row(domain: str) -> None:
 def current_ownership(domain: str) -> Ownership:
     _ensure_row(domain)
     row = DomainOwnership.objects.get(domain=domain)
-    return Ownership(domain=domain, owner=row.owner, state=row.state)
+    return Ownership(
+        domain=domain, owner=row.owner, state=row.state, backfilled_at=row.backfilled_at
+    )
+
+
+def record_backfill(domain: str) -> None:
+    _ensure_row(domain)
+    DomainOwnership.objects.filter(domain=domain).update(backfilled_at=timezone.now())
 
 
 def check_ownership(domain: str) -> None:

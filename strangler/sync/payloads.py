@@ -7,6 +7,7 @@ up to MAX_ROWS of them, and a model instance per row would cost more than the da
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, NotRequired, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -185,6 +186,8 @@ class SequencesRequest(Payload):
 
     floor: dict[str, int] = {}
     gap: int = Field(0, ge=0)
+    # Sent by a backfill's last call: the copy records that it was backfilled.
+    backfilled: bool = False
 
 
 class SequencesMoved(Payload):
@@ -196,6 +199,7 @@ class Ownership(Payload):
     domain: str
     owner: str
     state: OwnershipState
+    backfilled_at: datetime | None = None
 
 
 class OwnershipChange(Payload):

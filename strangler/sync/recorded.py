@@ -57,7 +57,7 @@ class SyncedModel(models.Model):
 
         def write() -> None:
             super(SyncedModel, self).save(*args, **kwargs)
-            record_change(self)
+            record_change(self, reread=kwargs.get("update_fields") is not None)
 
         self._owned_write(kwargs.get("using"), write)
         return None

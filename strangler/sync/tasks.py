@@ -55,3 +55,13 @@ def _one_by_one(
         except IntegrityError:
             orphans.append(message)
     return outcomes, orphans
+
+
+SWEEP_COMPENSATIONS_TASK = "strangler.sync.sweep_compensations"
+
+
+@shared_task(name=SWEEP_COMPENSATIONS_TASK, ignore_result=True)
+def sweep_compensations_task() -> int:
+    from .compensations import sweep
+
+    return sweep()

@@ -3,7 +3,7 @@
 On PostgreSQL each column travels as one array parameter (`INSERT ... SELECT * FROM unnest(...)`):
 a thousand rows are one statement with a handful of parameters, not thousands of placeholders
 for the driver to rewrite (the ORM's bulk_create spent most of a backfill doing that). Other
-databases take the ORM's bulk_create and multi-row VALUES.
+databases take multi-row VALUES.
 """
 
 from collections.abc import Mapping, Sequence
@@ -78,21 +78,27 @@ def set_versions(
 
 def upsert_rows(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]) -> None:
     """Writes rows ({id, payload}) of the aggregate's model, inserting or overwriting the
-    aggregate's fields."""
+    aggregate's fields with the payload's values as they are: a copy keeps its owner's
+    timestamps (no auto_now or auto_now_add runs here, unlike a save or the ORM's bulk_create)."""
     if not rows:
         return
-    model = aggregate.model
-    meta = model._meta
-    if connection.vendor != "postgresql":
-        model._default_manager.bulk_create(
-            [model(pk=r["id"], **aggregate.values(r["payload"])) for r in rows],
-            update_conflicts=True,
-            unique_fields=[meta.pk.name],
-            update_fields=list(aggregate.fields),
-            batch_size=1000,
-        )
-        return
+    meta = aggregate.model._meta
     fields = [meta.pk, *(aggregate.field(name) for name in aggregate.fields)]
+    quoted = [connection.ops.quote_name(_column(field)) for field in fields]
+    insert = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
+    conflict = f" ON CONFLICT ({quoted[0]}) DO UPDATE SET " + ", ".join(
+        f"{name} = excluded.{name}" for name in quoted[1:]
+    )
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), _VALUES_CHUNK):
+                chunk = rows[start : start + _VALUES_CHUNK]
+                row_placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+                cursor.execute(
+                    insert + "VALUES " + ", ".join([row_placeholders] * len(chunk)) + conflict,
+                    [value for row in chunk for value in _prepared(fields, row)],
+                )
+        return
     columns: list[list] = [[row["id"] for row in rows]]
     for field in fields[1:]:
         if field.get_internal_type() in _AS_IN_PAYLOAD:
@@ -100,24 +106,18 @@ def upsert_rows(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]
             # is what PostgreSQL parses into the column's type: no conversion in Python.
             columns.append([row["payload"].get(field.name) for row in rows])
         else:
-            columns.append(
-                [
-                    field.get_db_prep_save(
-                        field.to_python(row["payload"].get(field.name)), connection
-                    )
-                    for row in rows
-                ]
-            )
-    quoted = [connection.ops.quote_name(_column(field)) for field in fields]
+            columns.append([_prepared_value(field, row) for row in rows])
     arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
-    updates = ", ".join(f"{name} = excluded.{name}" for name in quoted[1:])
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
-            f"SELECT * FROM unnest({arrays}) "
-            f"ON CONFLICT ({quoted[0]}) DO UPDATE SET {updates}",
-            columns,
-        )
+        cursor.execute(insert + f"SELECT * FROM unnest({arrays})" + conflict, columns)
+
+
+def _prepared(fields: Sequence[models.Field], row: Mapping[str, Any]) -> list:
+    return [row["id"], *(_prepared_value(field, row) for field in fields[1:])]
+
+
+def _prepared_value(field: models.Field, row: Mapping[str, Any]):
+    return field.get_db_prep_save(field.to_python(row["payload"].get(field.name)), connection)
 
 
 def _column(field: models.Field) -> str:

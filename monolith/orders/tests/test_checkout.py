@@ -15,7 +15,8 @@ def _put(api, headers, product_id, quantity):
 def test_cart_prices_lines_at_the_current_catalog_price(api, as_customer, make_product):
     product = make_product(price="2.50")
     _put(api, as_customer, product.pk, 3)
-    Product.objects.filter(pk=product.pk).update(price="3.00")
+    product.price = "3.00"
+    product.save()
     cart = api.get("/api/cart", **as_customer).json()
     assert cart == {
         "items": [

@@ -23,10 +23,10 @@ def api() -> APIClient:
 @pytest.fixture
 def fake_auth_backend(settings):
     """Starts a real HTTP server on loopback that answers as `answer` says, and makes it the
-    `auth` backend of this process; yields the starter."""
+    `auth` backend (or the one named) of this process; yields the starter."""
     servers = []
 
-    def start(answer: Answer) -> None:
+    def start(answer: Answer, *, backend: str = "auth") -> None:
         class Handler(BaseHTTPRequestHandler):
             def _respond(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -51,7 +51,7 @@ def fake_auth_backend(settings):
         servers.append(server)
         settings.STRANGLER_BACKEND_URLS = {
             **strangler_settings.BACKEND_URLS,
-            "auth": f"http://127.0.0.1:{server.server_port}",
+            backend: f"http://127.0.0.1:{server.server_port}",
         }
 
     yield start

@@ -102,10 +102,10 @@ def test_the_fence_puts_the_domain_in_handover_and_answers_the_watermark(api):
 
 
 def test_the_fence_of_a_domain_without_synced_aggregates_is_404(api):
-    response = api.post("/internal/sync/domains/catalog/fence", {"owner": "x"}, format="json")
+    response = api.post("/internal/sync/domains/reviews/fence", {"owner": "x"}, format="json")
 
     assert response.status_code == 404
-    assert current_ownership("catalog").state == "active"
+    assert current_ownership("reviews").state == "active"
 
 
 def test_behind_names_the_aggregates_held_in_an_older_version_or_not_at_all(api):
@@ -251,8 +251,24 @@ def test_an_ownership_change_answers_the_ownership_recorded(api):
         format="json",
     )
 
-    assert response.json() == {"domain": "auth", "owner": "auth", "state": "handover"}
+    assert response.json() == {
+        "domain": "auth",
+        "owner": "auth",
+        "state": "handover",
+        "backfilled_at": None,
+    }
     assert current_ownership("auth").state == OwnershipState.HANDOVER
+
+
+def test_a_backfills_last_call_records_it_on_the_copy(api):
+    assert current_ownership("auth").backfilled_at is None
+
+    response = api.post(
+        "/internal/sync/domains/auth/sequences", {"backfilled": True}, format="json"
+    )
+
+    assert response.status_code == 200
+    assert current_ownership("auth").backfilled_at is not None
 
 
 def test_an_aggregate_this_backend_does_not_sync_is_a_404(api):

@@ -227,4 +227,4 @@ def test_the_watermark_holds_the_last_version_of_each_aggregate_changed_after_a_
         "user": {},
         "refresh_token": {},
     }
-    assert relay.watermark(domain="catalog", after_id=0) == {}
+    assert relay.watermark(domain="reviews", after_id=0) == {}

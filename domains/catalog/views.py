@@ -4,7 +4,10 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from strangler.sync.ownership import owned_write
+
 from . import selectors, services
+from .apps import DOMAIN
 from .permissions import IsStaffOrReadOnly
 from .serializers import CategorySerializer, ProductFilterSerializer, ProductSerializer
 
@@ -30,6 +33,7 @@ class ProductListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(request=ProductSerializer, responses={201: ProductSerializer})
+    @owned_write(DOMAIN)
     def post(self, request):
         params = ProductSerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -52,6 +56,7 @@ class ProductDetailView(APIView):
         return Response(ProductSerializer(self._product(product_id)).data)
 
     @extend_schema(request=ProductSerializer(partial=True), responses={200: ProductSerializer})
+    @owned_write(DOMAIN)
     def patch(self, request, product_id: int):
         product = self._product(product_id)
         params = ProductSerializer(product, data=request.data, partial=True)
@@ -60,6 +65,7 @@ class ProductDetailView(APIView):
         return Response(ProductSerializer(product).data)
 
     @extend_schema(responses={204: None})
+    @owned_write(DOMAIN)
     def delete(self, request, product_id: int):
         services.delete_product(product=self._product(product_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

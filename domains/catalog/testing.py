@@ -1,8 +1,11 @@
+"""Pytest fixtures of the catalog domain, for every project that installs it (load with
+`pytest_plugins = ["catalog.testing"]` in the project's root conftest)."""
+
 from decimal import Decimal
 
 import pytest
 
-from catalog.models import Category, Product
+from .models import Category, Product
 
 
 @pytest.fixture
@@ -27,3 +30,12 @@ def make_product(books):
         return Product.objects.create(**{**defaults, **fields})
 
     return make
+
+
+@pytest.fixture
+def internal_headers(settings) -> dict[str, str]:
+    """The internal API's credential, as a backend calling another presents it."""
+    from strangler.service.internal_token import HEADER
+
+    settings.STRANGLER_INTERNAL_TOKEN = "test-internal-token"
+    return {f"HTTP_{HEADER.upper().replace('-', '_')}": "test-internal-token"}

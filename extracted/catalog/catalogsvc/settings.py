@@ -1,0 +1,43 @@
+"""Settings of the catalog service, all from the environment (django-environ).
+
+Like every backend's: development (SHOP_ENV=development, the default) needs no configuration
+(SQLite and the filesystem broker under var/, the JWT key under var/keys shared with the other
+backends); production (SHOP_ENV=production) refuses to start without its secrets. The service
+runs the shared `catalog` domain, and `accounts` as a read copy of the users (staff writes
+check `is_staff` on it), kept in sync from the auth domain's owner.
+"""
+
+from pathlib import Path
+
+import environ
+
+from strangler.service.backend import backend_settings
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BASE_DIR.parent.parent
+
+env = environ.Env()
+VAR_DIR = Path(env.str("SHOP_VAR_DIR", default=str(REPO_DIR / "var")))
+SHOP_ENV = env.str("SHOP_ENV", default="development")
+if SHOP_ENV not in {"development", "production"}:
+    raise environ.ImproperlyConfigured("SHOP_ENV must be 'development' or 'production'")
+PRODUCTION = SHOP_ENV == "production"
+
+vars().update(
+    backend_settings(
+        env=env,
+        backend="catalog",
+        project="catalogsvc",
+        apps=["accounts", "catalog"],
+        production=PRODUCTION,
+        var_dir=VAR_DIR,
+        plan=Path(env.str("STRANGLER_PLAN", default=str(REPO_DIR / "migration-plan/plan.yaml"))),
+        database_env="CATALOG_DATABASE_URL",
+        static_root=VAR_DIR / "catalog-static",
+        api_title="Shop API: catalog service",
+        api_description="The catalog domain of the shop's public HTTP API (see shop-api.md).",
+    )
+)
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledLoginBackend"]
+STRANGLER_USER_AGGREGATE = "user"

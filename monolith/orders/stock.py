@@ -1,0 +1,81 @@
+"""The stock port: how the order code takes stock for a checkout and gives it back (branch by
+abstraction). While this backend owns the catalog, the catalog's services run here, in the
+order's own transaction; once another backend owns it, the catalog's internal reservation API
+is called through the proxy's internal listener, which routes to the owner at the step.
+
+Both sides speak in reservations keyed by the checkout attempt (catalog.models.StockReservation):
+idempotent, all or nothing, released exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from catalog import services as catalog_services
+from catalog.apps import DOMAIN as CATALOG
+from strangler.service.internal_api import internal_client
+from strangler.sync.ownership import NotOwner, check_ownership
+
+RELEASE = "catalog.release_stock"
+_PATH = "/internal/catalog/reservations/{key}"
+
+
+class CatalogUnavailable(Exception):
+    """The catalog's owner could not be reached or did not answer: nothing was ordered."""
+
+
+def owned_here() -> bool:
+    """Whether the catalog's writes happen here now (a look: the write checks again)."""
+    try:
+        check_ownership(CATALOG)
+    except NotOwner:
+        return False
+    return True
+
+
+def reserve_locally(*, key: str, quantities: Mapping[int, int]) -> None:
+    catalog_services.reserve_stock(key=key, quantities=quantities)
+
+
+def reserve_remotely(*, key: str, quantities: Mapping[int, int]) -> None:
+    """PUT is idempotent on the key, so the client retries it on a lost answer or a 503."""
+    lines = {str(product_id): units for product_id, units in quantities.items()}
+    answer = _call("PUT", key, json={"lines": lines})
+    if answer.status_code == 409 and _code(answer) == "out_of_stock":
+        raise catalog_services.OutOfStock(int(answer.json()["product_id"]))
+    _expect_success(answer)
+
+
+def release(key: str) -> None:
+    """Gives back what the key holds, exactly once (a compensation action: idempotent)."""
+    if owned_here():
+        try:
+            catalog_services.release_stock(key=key)
+            return
+        except NotOwner:
+            pass  # a flip in between: the new owner releases it
+    _expect_success(_call("DELETE", key))
+
+
+def _call(method: str, key: str, **kwargs) -> httpx.Response:
+    try:
+        with internal_client() as client:
+            return client.request(method, _PATH.format(key=key), **kwargs)
+    except httpx.HTTPError as exc:
+        raise CatalogUnavailable(f"the catalog's owner is unreachable: {exc}") from exc
+
+
+def _code(answer: httpx.Response) -> str | None:
+    try:
+        return answer.json().get("code")
+    except ValueError:
+        return None
+
+
+def _expect_success(answer: httpx.Response) -> None:
+    if answer.status_code >= 400:
+        raise CatalogUnavailable(
+            f"the catalog's owner answered {answer.status_code}: {answer.text[:200]}"
+        )
