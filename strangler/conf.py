@@ -36,9 +36,11 @@ DEFAULTS = {
     # there, and it routes them to the owner at the current step.
     "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
     # In order; the hooks that only refuse go first, before any other starts work that a
-    # refusal would leave behind (the handover fences writes in its before_flip).
+    # refusal would leave behind (the handover fences writes in its before_flip): the shadow
+    # report, then the canary analysis.
     "FLIP_HOOKS": [
         "strangler.shadow.gate.ShadowGate",
+        "strangler.proxy.canary.CanaryAnalysis",
         "strangler.sync.readiness.CopiesReady",
         "strangler.sync.flip.OwnershipHandover",
     ],

@@ -1,10 +1,10 @@
 """Flip the running proxy to STEP.
 
 The step is rendered and tested by nginx, the backends it needs must be healthy and the flip
-hooks (STRANGLER_FLIP_HOOKS: the shadow report of a step whose shadowed routes move, backfilled
-copies in parity, drained outboxes, the write-ownership handover) must agree before anything
-changes; a refusal says which check failed and leaves the running step
-as it was. --dry-run prints the config nginx would get and changes nothing.
+hooks (STRANGLER_FLIP_HOOKS: the shadow report of a step whose shadowed routes move, the
+canary analysis when a canary is promoted, backfilled copies in parity, the write-ownership
+handover) must agree before anything changes; a refusal says which check failed and leaves
+the running step as it was. --dry-run prints the config nginx would get and changes nothing.
 """
 
 from __future__ import annotations

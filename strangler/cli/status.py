@@ -13,17 +13,26 @@ each route with its traffic.
              {pending, failing, oldest_seconds}: undos of remote calls not yet run (a
              checkout that died between reserving stock and ordering)
   traffic    {minutes, access_log}: the window the routes' traffic covers
-  routes     [{route, methods, backend, served_by, fallback, owner, traffic, via}]:
+  routes     [{route, methods, backend, served_by, fallback, owner, traffic, via, split}]:
              backend is the primary one; traffic is {requests, errors, error_rate, p99_ms}
-             (null: none seen), via {backend: traffic} per backend that answered
+             (null: none seen), via {backend: traffic} per backend that answered; split, for
+             a route whose reads this step splits, [{backend, weight, traffic}] per backend
+             the split chose at this step, its errors being the 5xx it answered and the
+             reads the fallback answered for it (empty for other routes)
+  canary     null unless the next step promotes a canary of this step's split routes, else
+             {step, next, minutes, passed, summary, reasons}: the canary analysis that
+             `apply NEXT` runs (over the plan's gates.canary.window_minutes); summary is
+             "passes" or the first reason to refuse, reasons lists every one
 """
 
 from __future__ import annotations
 
 import argparse
 
+from strangler.plan import Plan, Step
 from strangler.proxy import health as backend_health
-from strangler.proxy.accesslog import Traffic, read_recent, summarise
+from strangler.proxy.accesslog import Traffic, read_recent, summarise, summarise_split
+from strangler.proxy.canary import judge
 from strangler.sync.cli import ownership_report, sync_lag
 
 from .context import Context, current_step
@@ -38,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         dest="as_json",
         help="one JSON object (step, proxy, backends, owners, ownership, sync_lag, traffic, "
-        "routes: see above)",
+        "routes, canary: see above)",
     )
 
 
@@ -57,7 +66,9 @@ def collect(ctx: Context, *, minutes: float) -> dict:
     step = current_step(plan, state.step)
     pid = controller.nginx.pid()
     live = controller.admin().live() if pid is not None else None
-    traffic = summarise(read_recent(site.access_log, minutes=minutes))
+    entries = read_recent(site.access_log, minutes=minutes)
+    traffic = summarise(entries)
+    split = summarise_split(entries, step=step.id)
     routes = []
     for route in plan.routes:
         target = step.targets[route.name]
@@ -72,6 +83,10 @@ def collect(ctx: Context, *, minutes: float) -> dict:
                 "owner": step.owners[route.domain],
                 "traffic": _traffic(traffic.get((route.name, "*"))),
                 "via": {b: _traffic(traffic[(route.name, b)]) for b in backends},
+                "split": [
+                    {"backend": b, "weight": w, "traffic": _traffic(split.get((route.name, b)))}
+                    for b, w in target.split
+                ],
             }
         )
     return {
@@ -108,6 +123,24 @@ def collect(ctx: Context, *, minutes: float) -> dict:
         "sync_lag": sync_lag(plan),
         "traffic": {"minutes": minutes, "access_log": str(site.access_log)},
         "routes": routes,
+        "canary": _canary(ctx, plan, step),
+    }
+
+
+def _canary(ctx: Context, plan: Plan, step: Step) -> dict | None:
+    """What the canary analysis says of the next step, when that step promotes a canary."""
+    if step.index + 1 >= len(plan.steps):
+        return None
+    analysis = judge(site=ctx.site, plan=plan, current=step, target=plan.steps[step.index + 1])
+    if not analysis.promotions:
+        return None
+    return {
+        "step": analysis.step,
+        "next": analysis.target,
+        "minutes": analysis.minutes,
+        "passed": analysis.passed,
+        "summary": analysis.summary(),
+        "reasons": list(analysis.reasons),
     }
 
 
@@ -170,11 +203,22 @@ def print_status(ctx: Context, data: dict) -> None:
             ]
         )
         via = route["via"]
-        if len(via) > 1 or (via and next(iter(via)) != route["backend"]):
+        if route["split"]:
+            # Per backend the split chose: the figures the canary analysis compares.
+            for member in route["split"]:
+                name = f"  split {member['backend']} {member['weight']}%"
+                rows.append(["", "", name, "", "", *_columns(member["traffic"])])
+        elif len(via) > 1 or (via and next(iter(via)) != route["backend"]):
             for backend, traffic in via.items():
                 rows.append(["", "", f"  via {backend}", "", "", *_columns(traffic)])
     headers = ["ROUTE", "METHODS", "SERVED BY", "FALLBACK", "OWNER", "REQS", "5XX", "P99"]
     ctx.out.table(headers, rows, right=(5, 6, 7))
+    canary = data["canary"]
+    if canary:
+        line(
+            f"Canary analysis for {canary['next']} (last {canary['minutes']:g} min at "
+            f"{canary['step']}): {canary['summary']}"
+        )
 
 
 def _traffic(traffic: Traffic | None) -> dict | None:

@@ -1,6 +1,7 @@
 """The declarative migration plan: load and validate `migration-plan/plan.yaml`."""
 
 from strangler.plan.build import env_var_for
+from strangler.plan.canary import CanaryGate
 from strangler.plan.errors import PlanError, PlanIssue
 from strangler.plan.loader import DEFAULT_PLAN, load_plan, parse_plan
 from strangler.plan.model import (
@@ -23,6 +24,7 @@ __all__ = [
     "READ_METHODS",
     "SAFE_METHODS",
     "Backend",
+    "CanaryGate",
     "Gates",
     "PathPattern",
     "Plan",

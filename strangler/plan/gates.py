@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
+from strangler.plan.canary import CanaryGate
 from strangler.plan.model import Gates, Route, ShadowGateSettings, Step
 from strangler.plan.schema import GatesIn, ShadowGateIn
 
@@ -16,7 +17,10 @@ Issue = Callable[..., None]
 def build_gates(
     parsed: GatesIn, *, routes: Sequence[Route], steps: Sequence[Step], issue: Issue
 ) -> Gates:
-    return Gates(shadow=_shadow(parsed.shadow, routes=routes, steps=steps, issue=issue))
+    return Gates(
+        canary=CanaryGate.from_spec(parsed.canary),
+        shadow=_shadow(parsed.shadow, routes=routes, steps=steps, issue=issue),
+    )
 
 
 def _shadow(

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from strangler.plan.canary import CanaryGate
 from strangler.plan.patterns import PathPattern, by_specificity
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -70,7 +71,8 @@ class Target:
     route: str
     backend: str  # serves every request not diverted by `split`
     split: tuple[tuple[str, int], ...] = ()  # (backend, weight) in plan order; GET/HEAD only
-    sticky: str = "user"  # "user" (bearer subject, else client) | "client"
+    # "user": the bearer token's subject, else the proxy's cookie | "client": the cookie
+    sticky: str = "user"
     shadow: str | None = None  # receives a copy of GET/HEAD requests
     fallback: str | None = None  # retried for safe methods when `backend` fails
 
@@ -81,6 +83,12 @@ class Target:
         if self.fallback:
             names.append(self.fallback)
         return tuple(dict.fromkeys(names))
+
+    def read_share(self, backend: str) -> int:
+        """The percentage of the route's reads sent to `backend` (before any fallback)."""
+        if self.split:
+            return dict(self.split).get(backend, 0)
+        return 100 if backend == self.backend else 0
 
     def describe(self) -> str:
         if self.split:
@@ -145,6 +153,7 @@ class ShadowGateSettings:
 class Gates:
     """What a step must show before the next one may be applied."""
 
+    canary: CanaryGate
     shadow: ShadowGateSettings = field(default_factory=ShadowGateSettings)
 
 
@@ -156,9 +165,9 @@ class Plan:
     backends: Mapping[str, Backend]
     routes: tuple[Route, ...]
     steps: tuple[Step, ...]
+    gates: Gates
     domains: tuple[str, ...] = field(default=())
     unrouted: tuple[Unrouted, ...] = field(default=())
-    gates: Gates = field(default_factory=Gates)
 
     @property
     def step_ids(self) -> tuple[str, ...]:

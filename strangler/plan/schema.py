@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from strangler.plan.canary import CanaryGateIn
+from strangler.plan.strict import Strict as _Strict
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
 StepId = Annotated[str, StringConstraints(pattern=r"^[0-9a-z][a-z0-9_-]{0,59}$")]
@@ -20,10 +23,6 @@ Rate = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,5}r/[sm]$")]
 # A field of an answer as the shadow report names it (strangler.shadow.fields): `status`,
 # `count`, `results[].updated_at`.
 FieldPath = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$")]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BackendIn(_Strict):
@@ -55,6 +54,8 @@ class UnroutedIn(_Strict):
 class TargetIn(_Strict):
     backend: Name | None = None
     split: dict[Name, int] | None = None
+    # A split keeps a client on one side: "user" by the bearer token's subject, else by the
+    # proxy's canary cookie; "client" by the cookie alone.
     sticky: Literal["user", "client"] | None = None
     shadow: Name | None = None
     # Absent means "the step's fallback"; an explicit null switches it off for this route.
@@ -101,6 +102,9 @@ class ShadowGateIn(_Strict):
 
 
 class GatesIn(_Strict):
+    """Checks a step must pass before the next one is applied, one sub-key per kind."""
+
+    canary: CanaryGateIn = Field(default_factory=CanaryGateIn)
     shadow: ShadowGateIn = Field(default_factory=ShadowGateIn)
 
 

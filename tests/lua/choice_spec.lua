@@ -34,20 +34,53 @@ describe("choice.pick", function()
 end)
 
 describe("choice.sticky_key", function()
+    local id = "0123456789abcdef0123456789abcdef"
+
     it("keys a sticky-per-user route by the token's subject, string or number", function()
-        local key = choice.sticky_key("user", bearer("string_sub"), "10.0.0.1", decode)
+        local key = choice.sticky_key("user", bearer("string_sub"), id, decode)
         assert.are.equal("u:42", key)
-        key = choice.sticky_key("user", bearer("number_sub"), "10.0.0.1", decode)
+        key = choice.sticky_key("user", bearer("number_sub"), nil, decode)
         assert.are.equal("u:7", key)
     end)
 
-    it("falls back to the client's address", function()
-        assert.are.equal("c:10.0.0.1", choice.sticky_key("user", nil, "10.0.0.1", decode))
-        assert.are.equal("c:10.0.0.1", choice.sticky_key("user", "Basic abc", "10.0.0.1", decode))
-        local no_sub = bearer("no_sub")
-        assert.are.equal("c:10.0.0.1", choice.sticky_key("user", no_sub, "10.0.0.1", decode))
-        local token = bearer("string_sub")
-        assert.are.equal("c:10.0.0.1", choice.sticky_key("client", token, "10.0.0.1", decode))
+    it("keys a client without a bearer subject by its canary cookie", function()
+        assert.are.equal("c:" .. id, choice.sticky_key("user", nil, id, decode))
+        assert.are.equal("c:" .. id, choice.sticky_key("user", "Basic abc", id, decode))
+        assert.are.equal("c:" .. id, choice.sticky_key("user", bearer("no_sub"), id, decode))
+        assert.are.equal("c:" .. id, choice.sticky_key("client", bearer("string_sub"), id, decode))
+    end)
+
+    it("has no key without a subject or a cookie of ours, so the caller makes one up", function()
+        assert.is_nil(choice.sticky_key("user", nil, nil, decode))
+        assert.is_nil(choice.sticky_key("client", bearer("string_sub"), nil, decode))
+        for _, forged in ipairs({ "", "short", id .. "0", "0123456789abcdef0123456789abcdeg",
+            "0123456789abcdef0123456789abcd;x" }) do
+            assert.is_nil(choice.sticky_key("user", nil, forged, decode), forged)
+        end
+    end)
+
+    it("keys a made-up id the way the cookie carrying it will be keyed", function()
+        assert.are.equal(choice.client_key(id), choice.sticky_key("user", nil, id, decode))
+    end)
+end)
+
+describe("choice.cookie", function()
+    it("is long-lived, HttpOnly, SameSite=Lax, site-wide and Secure over HTTPS only", function()
+        local id = "0123456789abcdef0123456789abcdef"
+        local attributes = "; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax"
+        assert.are.equal("strangler_canary=" .. id .. attributes, choice.cookie(id, false))
+        assert.are.equal("strangler_canary=" .. id .. attributes .. "; Secure",
+            choice.cookie(id, true))
+    end)
+end)
+
+describe("choice.add_cookie", function()
+    it("keeps the backend's own cookies, one or several", function()
+        assert.are.equal("ours=1", choice.add_cookie(nil, "ours=1"))
+        assert.are.same({ "csrftoken=x", "ours=1" }, choice.add_cookie("csrftoken=x", "ours=1"))
+        local existing = { "a=1", "b=2" }
+        assert.are.same({ "a=1", "b=2", "ours=1" }, choice.add_cookie(existing, "ours=1"))
+        assert.are.same({ "a=1", "b=2" }, existing)
     end)
 end)
 

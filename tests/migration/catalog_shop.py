@@ -34,8 +34,9 @@ class CatalogShop(Shop):
             "category = Category.objects.first().pk\n"
             "with connection.cursor() as cursor:\n"
             f"    for n in range({count}):\n"
-            "        cursor.execute('INSERT INTO catalog_product (sku, name, description, price, "
-            "category_id, stock, created_at, updated_at) VALUES (%s, %s, %s, 7.50, %s, 30, %s, %s)',"
+            "        cursor.execute('INSERT INTO catalog_product (sku, name, description, "
+            "price, category_id, stock, created_at, updated_at) "
+            "VALUES (%s, %s, %s, 7.50, %s, 30, %s, %s)',"
             " [f'LEGACY-{n}', f'Legacy {n}', '', category, timezone.now(), timezone.now()])",
         )
 

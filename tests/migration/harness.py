@@ -7,6 +7,7 @@ server answering JSON that says which backend saw which request.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -32,6 +33,16 @@ START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 
 
+def unsigned_bearer(subject: str) -> dict[str, str]:
+    """An Authorization header whose JWT names `subject` and is not signed: the proxy reads
+    the subject for canary stickiness without verifying it, as the backends would."""
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return {"Authorization": f"Bearer {part({'alg': 'RS256'})}.{part({'sub': subject})}.sig"}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -48,14 +59,16 @@ class EchoBackend:
     """Answers every request with {"backend", "method", "path", "request_id", "shadow", "token",
     "answer_id"}: answer_id is new in every answer, the noise a shadow report must learn.
 
-    `?sleep=S` delays the answer; `healthy = False` makes /readyz answer 503. `seen` records
-    each request, with its headers as (lower-case name, value) pairs under "headers".
+    `?sleep=S` delays the answer, `?set-cookie=NAME` sets the cookie NAME; `healthy = False`
+    makes /readyz answer 503, `failing = STATUS` every other path. `seen` records each
+    request, with its headers as (lower-case name, value) pairs under "headers".
     """
 
     def __init__(self, name: str, *, delay: float = 0.0) -> None:
         self.name = name
         self.delay = delay
         self.healthy = True
+        self.failing: int | None = None
         self.seen: list[dict] = []
         self._lock = threading.Lock()
         backend = self
@@ -72,8 +85,10 @@ class EchoBackend:
                 query = parse_qs(url.query)
                 time.sleep(float(query.get("sleep", ["0"])[0]) or backend.delay)
                 status = 200
-                if url.path == "/readyz" and not backend.healthy:
-                    status = 503
+                if url.path == "/readyz":
+                    status = 200 if backend.healthy else 503
+                elif backend.failing:
+                    status = backend.failing
                 record = {
                     "backend": backend.name,
                     "method": self.command,
@@ -92,6 +107,8 @@ class EchoBackend:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("X-Request-ID", "set-by-backend")
+                for cookie in query.get("set-cookie", []):
+                    self.send_header("Set-Cookie", f"{cookie}={backend.name}; Path=/")
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)

@@ -79,7 +79,8 @@ def _served_by(shop: CatalogShop, path: str) -> str:
 
 def _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop: CatalogShop) -> None:
     with httpx.Client(base_url=shop.public_url, timeout=30) as client:
-        staff = client.post("/api/auth/token", json=dict(zip(("email", "password"), STAFF)))
+        email, password = STAFF
+        staff = client.post("/api/auth/token", json={"email": email, "password": password})
         customer_id = shop.register(client, "reviewer")
         email = next(e for e, i in shop.users.items() if i == customer_id)
         pair = client.post("/api/auth/token", json={"email": email, "password": "load-pass-1234"})

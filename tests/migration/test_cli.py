@@ -172,6 +172,7 @@ def test_status_json_is_one_object_with_stable_keys(env):
         "sync_lag",
         "traffic",
         "routes",
+        "canary",
     }
     assert data["step"] == {
         "id": "0-monolith",
@@ -187,7 +188,8 @@ def test_status_json_is_one_object_with_stable_keys(env):
     assert all(lag["error"] for lag in data["sync_lag"])
     pay = next(route for route in data["routes"] if route["route"] == "order-pay")
     assert pay["methods"] == ["POST"] and pay["served_by"] == "monolith"
-    assert pay["traffic"] is None and pay["via"] == {}
+    assert pay["traffic"] is None and pay["via"] == {} and pay["split"] == []
+    assert data["canary"] is None  # step 0 splits nothing
 
 
 def test_diff_json_lists_the_changes_and_the_newly_needed_backends(env):

@@ -14,7 +14,11 @@ import pytest
 from strangler.plan import load_plan
 from tests.migration.harness import REPO_ROOT, SHOP_PLAN
 
-BACKENDS = {"monolith": "manage.py", "auth": "extracted/auth/manage.py"}
+BACKENDS = {
+    "monolith": "manage.py",
+    "auth": "extracted/auth/manage.py",
+    "catalog": "extracted/catalog/manage.py",
+}
 
 DECLARED = """
 import json
@@ -62,22 +66,34 @@ def declared(tmp_path_factory) -> dict[str, dict]:
     return answers
 
 
-def test_every_backend_syncs_the_same_aggregates_with_the_same_fields(declared):
-    def shape(answer: dict) -> dict:
-        return {
-            name: {key: value for key, value in aggregate.items() if key != "subscribers"}
-            for name, aggregate in answer["aggregates"].items()
-            if aggregate["domain"] == "auth"
-        }
-
-    assert shape(declared["monolith"]) == shape(declared["auth"])
-    assert set(shape(declared["auth"])) == {"user", "refresh_token"}
+def _shape(answer: dict, domain: str) -> dict:
+    return {
+        name: {key: value for key, value in aggregate.items() if key != "subscribers"}
+        for name, aggregate in answer["aggregates"].items()
+        if aggregate["domain"] == domain
+    }
 
 
-def test_each_backend_sends_a_domains_changes_to_the_other_backends_able_to_own_it(declared):
+@pytest.mark.parametrize(
+    ("domain", "aggregates"),
+    [
+        ("auth", {"user", "refresh_token"}),
+        ("catalog", {"category", "product", "stock_reservation"}),
+    ],
+)
+def test_every_backend_syncs_the_same_aggregates_with_the_same_fields(declared, domain, aggregates):
+    shapes = [_shape(answer, domain) for answer in declared.values() if _shape(answer, domain)]
+    assert set(shapes[0]) == aggregates
+    assert all(shape == shapes[0] for shape in shapes)
+
+
+def test_each_backend_sends_a_domains_changes_to_the_others_that_own_or_copy_it(declared):
     for name in ("user", "refresh_token"):
-        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["auth"]
-        assert declared["auth"]["aggregates"][name]["subscribers"] == ["monolith"]
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["auth", "catalog"]
+        assert declared["auth"]["aggregates"][name]["subscribers"] == ["monolith", "catalog"]
+    for name in ("category", "product", "stock_reservation"):
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["catalog"]
+        assert declared["catalog"]["aggregates"][name]["subscribers"] == ["monolith"]
 
 
 def test_backend_urls_and_first_owners_come_from_the_plan_alike_everywhere(declared):

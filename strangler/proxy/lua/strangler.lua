@@ -29,6 +29,7 @@ local S -- the structure, fixed per config: see M.init
 local cache = { version = nil, table = nil } -- per worker: the last decoded step table
 
 local READ = { GET = true, HEAD = true }
+local COOKIE_VAR = "cookie_" .. choice.COOKIE
 
 -- Step tables in the shared dict -------------------------------------------------------------
 
@@ -128,9 +129,17 @@ function M.route(location_id)
     local read = READ[method]
     if target and target.split and read then
         local key = choice.sticky_key(target.sticky, ngx.var.http_authorization,
-            ngx.var.remote_addr, b64.decode_base64url)
+            ngx.var[COOKIE_VAR], b64.decode_base64url)
+        if not key then
+            -- nginx's own random request id, never the client's X-Request-ID.
+            local id = ngx.var.request_id
+            key = choice.client_key(id)
+            ngx.ctx.canary_cookie = choice.cookie(id, ngx.var.scheme == "https")
+        end
         ngx.var.strangler_sticky = key
         backend = choice.pick(target.split, tonumber(ngx.var.strangler_bucket))
+        -- The access log's `split`: whom the split chose, even if the fallback answers.
+        ngx.var.strangler_split = backend
     end
     ngx.var.strangler_route = name
     ngx.var.strangler_step = t.step
@@ -186,6 +195,10 @@ function M.header_filter()
     local generated = ngx.var.strangler_generated == "1"
     if ngx.is_subrequest or generated or ngx.var.strangler_upstream == "" then
         return
+    end
+    local cookie = ngx.ctx.canary_cookie
+    if cookie then
+        ngx.header["Set-Cookie"] = choice.add_cookie(ngx.header["Set-Cookie"], cookie)
     end
     local backend = answered_by()
     if backend then

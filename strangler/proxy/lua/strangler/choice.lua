@@ -1,5 +1,6 @@
 -- Which backend and upstream group serve a request, once its route's target is known: canary
--- buckets, sticky keys and fallback groups. Pure (no ngx), so busted runs it as it is.
+-- buckets, sticky keys and the canary cookie, fallback groups. Pure (no ngx), so busted runs
+-- it as it is.
 
 local M = {}
 
@@ -17,20 +18,62 @@ function M.pick(split, bucket)
     return split[#split][1]
 end
 
+-- The cookie that keeps a client without a bearer subject on one side of a canary: the proxy
+-- sets it on the first split answer (see M.cookie). Not the client's address: every client
+-- behind one NAT or corporate proxy would land on the same side.
+M.COOKIE = "strangler_canary"
+M.COOKIE_MAX_AGE = 31536000 -- a year: a client stays on its side for the whole canary
+
+-- The ids this proxy makes are 32 hex digits ($request_id); anything else is not ours.
+local COOKIE_ID = "^%x+$"
+local COOKIE_ID_LENGTH = 32
+
+local function subject(authorization, decode_base64url)
+    local payload = authorization and authorization:match("^[Bb]earer%s+[%w_-]+%.([%w_-]+)%.")
+    local claims = payload and decode_base64url(payload)
+    return claims
+        and (claims:match('"sub"%s*:%s*"([^"]*)"') or claims:match('"sub"%s*:%s*(%d+)'))
+end
+
 -- The key a canary keeps a client on one side by: the bearer token's subject when the route
--- is sticky per user and the token has one, else the client's address. The token's signature
--- is not checked: a forged subject only moves its sender between canary buckets.
-function M.sticky_key(sticky, authorization, client, decode_base64url)
-    if sticky == "user" and authorization then
-        local payload = authorization:match("^[Bb]earer%s+[%w_-]+%.([%w_-]+)%.")
-        local claims = payload and decode_base64url(payload)
-        local sub = claims
-            and (claims:match('"sub"%s*:%s*"([^"]*)"') or claims:match('"sub"%s*:%s*(%d+)'))
+-- is sticky per user and the token has one, else the id in the client's canary cookie. nil
+-- when neither is there: the caller then makes an id up (M.client_key) and sets the cookie.
+-- The token's signature is not checked, nor is the cookie's id: a forged one only moves its
+-- sender between canary buckets.
+function M.sticky_key(sticky, authorization, cookie_id, decode_base64url)
+    if sticky == "user" then
+        local sub = subject(authorization, decode_base64url)
         if sub then
             return "u:" .. sub
         end
     end
-    return "c:" .. client
+    if cookie_id and #cookie_id == COOKIE_ID_LENGTH and cookie_id:match(COOKIE_ID) then
+        return M.client_key(cookie_id)
+    end
+    return nil
+end
+
+function M.client_key(cookie_id)
+    return "c:" .. cookie_id
+end
+
+-- The Set-Cookie value giving a client its canary id. HttpOnly: no script needs it;
+-- SameSite=Lax: sent on top-level navigations from other sites, so a user arriving from a
+-- link stays on its side; Secure only where the proxy itself speaks HTTPS.
+function M.cookie(cookie_id, secure)
+    return M.COOKIE .. "=" .. cookie_id .. "; Path=/; Max-Age=" .. M.COOKIE_MAX_AGE
+        .. "; HttpOnly; SameSite=Lax" .. (secure and "; Secure" or "")
+end
+
+-- The answer's Set-Cookie headers with `cookie` added: ngx.header gives the backend's as nil,
+-- a string or a table, and assigning one value would drop them.
+function M.add_cookie(existing, cookie)
+    if existing == nil then
+        return cookie
+    end
+    local all = type(existing) == "table" and { unpack(existing) } or { existing }
+    all[#all + 1] = cookie
+    return all
 end
 
 -- The upstream group: the backend alone, or backend-then-fallback for safe methods (a retry

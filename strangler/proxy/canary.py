@@ -1,0 +1,173 @@
+"""Canary analysis, as Flagger does it: a canary is promoted only if it serves as well as the
+primary it is compared with.
+
+A step that splits a route's reads sends them to a primary (the route's backend at that step,
+its domain's write owner) and to canaries. Moving forward to a step that gives a canary a
+larger share of a split route (the next step, or any later one: skipping ahead promotes it
+just the same) is a promotion, and each one is judged on the access log of the split step:
+the canary and the primary must each have served `min_requests` of the route's reads in the
+last `window_minutes`, the canary's 5xx rate must not exceed the primary's by more than
+`max_error_rate_increase`, nor its p99 the primary's by more than `max_p99_ratio` times
+(`gates.canary` in the plan, strangler.plan.canary). A canary's errors include the reads the
+fallback answered for it (strangler.proxy.accesslog.summarise_split). Moving back, or to a
+step that gives the canary less, is never judged: a rollback must always be possible.
+
+`analyse` is the pure judgement over per-backend traffic; `CanaryAnalysis` is the flip hook
+that applies it before `strangle apply` changes anything (STRANGLER_FLIP_HOOKS), and
+`strangle status` shows the same verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from strangler.plan import CanaryGate, Plan, Step
+from strangler.proxy.accesslog import Traffic, read_recent, summarise_split
+from strangler.proxy.errors import ProxyError
+from strangler.proxy.site import Site
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """`canary` gets more of `route`'s reads at the target step than beside `primary` now."""
+
+    route: str
+    primary: str
+    canary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    step: str  # the split step whose traffic was judged
+    target: str
+    minutes: float
+    promotions: tuple[Promotion, ...]
+    reasons: tuple[str, ...]  # why the target step is refused; empty when it may be applied
+
+    @property
+    def passed(self) -> bool:
+        return not self.reasons
+
+    def summary(self) -> str:
+        """'passes', or the first reason to refuse and how many more there are."""
+        if not self.reasons:
+            return "passes"
+        more = len(self.reasons) - 1
+        return self.reasons[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
+
+    def refusal(self) -> str | None:
+        """The one line `apply` refuses with, or None when the canaries passed."""
+        return None if self.passed else f"canary analysis: {self.summary()}"
+
+
+def promotions(*, current: Step, target: Step) -> tuple[Promotion, ...]:
+    """The canaries of `current`'s split routes that moving to `target` promotes."""
+    if target.index <= current.index:
+        return ()
+    found = []
+    for route, now in current.targets.items():
+        if not now.split:
+            continue
+        weights = dict(now.split)
+        # The owner is the primary; a split that leaves it out compares with its heaviest.
+        primary = now.backend if weights.get(now.backend) else max(now.split, key=_weight)[0]
+        later = target.targets[route]
+        for backend, weight in now.split:
+            if backend != primary and weight and later.read_share(backend) > weight:
+                found.append(Promotion(route=route, primary=primary, canary=backend))
+    return tuple(found)
+
+
+def analyse(
+    promoted: tuple[Promotion, ...],
+    traffic: Mapping[tuple[str, str], Traffic],
+    *,
+    gate: CanaryGate,
+    step: str,
+) -> tuple[str, ...]:
+    """Every reason to refuse the promotions, in route order; `traffic` is per (route, backend
+    the split chose) at `step` (strangler.proxy.accesslog.summarise_split)."""
+    reasons: list[str] = []
+    for promotion in promoted:
+        route, primary, canary = promotion.route, promotion.primary, promotion.canary
+        ours, theirs = traffic.get((route, canary)), traffic.get((route, primary))
+        too_few = [
+            f"{name} served {seen.requests if seen else 0}"
+            for name, seen in ((canary, ours), (primary, theirs))
+            if seen is None or seen.requests < gate.min_requests
+        ]
+        if too_few or ours is None or theirs is None:
+            reasons.append(
+                f"too few requests to judge {canary} on {route}: {' and '.join(too_few)} in "
+                f"the last {gate.window_minutes:g} min at {step}, fewer than {gate.min_requests} "
+                "(gates.canary.min_requests)"
+            )
+            continue
+        if ours.error_rate - theirs.error_rate > gate.max_error_rate_increase:
+            reasons.append(
+                f"{canary}'s 5xx rate on {route} is {ours.error_rate:.1%}, more than "
+                f"{primary}'s {theirs.error_rate:.1%} + {gate.max_error_rate_increase * 100:g} "
+                "points (gates.canary.max_error_rate_increase)"
+            )
+        # Both served min_requests (at least one), so both have a p99.
+        mine, base, floor = ours.p99_ms or 0.0, theirs.p99_ms or 0.0, gate.p99_floor_ms
+        if max(mine, floor) > gate.max_p99_ratio * max(base, floor):
+            counted = f" (counted as {floor:g} ms: gates.canary.p99_floor_ms)"
+            reasons.append(
+                f"{canary}'s p99 on {route} is {mine:.0f} ms, more than "
+                f"{gate.max_p99_ratio:g} times {primary}'s {base:.0f} ms"
+                f"{counted if base < floor else ''}"
+            )
+    return tuple(reasons)
+
+
+def _weight(member: tuple[str, int]) -> int:
+    return member[1]
+
+
+def judge(*, site: Site, plan: Plan, current: Step, target: Step) -> Analysis:
+    """The analysis of moving from `current` to `target`, on the access log of the last
+    `gates.canary.window_minutes` (read only when the move promotes a canary)."""
+    gate = plan.gates.canary
+    promoted = promotions(current=current, target=target)
+    reasons: tuple[str, ...] = ()
+    if promoted:
+        entries = read_recent(site.access_log, minutes=gate.window_minutes)
+        traffic = summarise_split(entries, step=current.id)
+        reasons = analyse(promoted, traffic, gate=gate, step=current.id)
+    return Analysis(
+        step=current.id,
+        target=target.id,
+        minutes=gate.window_minutes,
+        promotions=promoted,
+        reasons=reasons,
+    )
+
+
+class CanaryAnalysis:
+    """The flip hook: `apply` refuses a promotion the canary analysis refuses, in one line,
+    before anything changes (it comes before the ownership handover in FLIP_HOOKS)."""
+
+    def __init__(self, site: Site | None = None) -> None:
+        self._site = site
+
+    @property
+    def site(self) -> Site:
+        # Built when first needed: the CLI builds every hook before it knows what will run.
+        if self._site is None:
+            self._site = Site.from_env()
+        return self._site
+
+    def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
+        if current is None or not promotions(current=current, target=target):
+            return
+        refusal = judge(site=self.site, plan=plan, current=current, target=target).refusal()
+        if refusal:
+            raise ProxyError(refusal)
+
+    def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
+        """Nothing to do once the step is live."""
+
+    def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None:
+        """before_flip started nothing."""
