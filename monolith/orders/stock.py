@@ -16,7 +16,8 @@ import httpx
 from catalog import services as catalog_services
 from catalog.apps import DOMAIN as CATALOG
 from strangler.service.internal_api import internal_client
-from strangler.sync.ownership import NotOwner, check_ownership
+from strangler.sync.ownership import NotOwner, settled_owner, this_backend
+from strangler.sync.states import OwnershipState
 
 RELEASE = "catalog.release_stock"
 _PATH = "/internal/catalog/reservations/{key}"
@@ -27,12 +28,11 @@ class CatalogUnavailable(Exception):
 
 
 def owned_here() -> bool:
-    """Whether the catalog's writes happen here now (a look: the write checks again)."""
-    try:
-        check_ownership(CATALOG)
-    except NotOwner:
-        return False
-    return True
+    """Whether the catalog's writes happen here now (a look: the write checks again), once a
+    handover under way has ended: mid-handover the proxy may still route the catalog's
+    internal API here, and a call would wait on itself."""
+    ownership = settled_owner(CATALOG)
+    return ownership.owner == this_backend() and ownership.state == OwnershipState.ACTIVE
 
 
 def reserve_locally(*, key: str, quantities: Mapping[int, int]) -> None:

@@ -194,13 +194,22 @@ def _forward(request, owner: str, deadline: float) -> HttpResponse:
     return response
 
 
-def _wait_out_handover(domain: str, deadline: float) -> None:
+def wait_out_handover(domain: str, deadline: float) -> Ownership:
     """Polls with plain reads (no write transaction, so waiting writes never compete with the
-    handover for the database) until the handover ends or the deadline passes."""
-    while time.time() < deadline:
-        if current_ownership(domain).state != OwnershipState.HANDOVER:
-            return
+    handover for the database) until the handover ends or the deadline passes; the ownership
+    last seen."""
+    ownership = current_ownership(domain)
+    while ownership.state == OwnershipState.HANDOVER and time.time() < deadline:
         time.sleep(0.02)
+        ownership = current_ownership(domain)
+    return ownership
+
+
+def settled_owner(domain: str) -> Ownership:
+    """The domain's ownership once a handover under way has ended (bounded by the handover
+    wait): a backend deciding whether to write a domain here or call its owner through the
+    proxy decides after it, or its call could come back to itself mid-handover."""
+    return wait_out_handover(domain, time.time() + strangler_settings.HANDOVER_WAIT_SECONDS)
 
 
 def _request_of(args: tuple) -> HttpRequest:
@@ -227,7 +236,7 @@ def owned_write(domain: str):
                 except NotOwner as exc:
                     ownership = exc.ownership
                 if ownership.state == OwnershipState.HANDOVER:
-                    _wait_out_handover(ownership.domain, deadline)
+                    wait_out_handover(ownership.domain, deadline)
                     continue
                 return _forward(raw_request, ownership.owner, deadline)
             return _unavailable()

@@ -8,6 +8,7 @@ on the catalog service must be reviewable and orderable at once."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -145,6 +146,9 @@ def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(sho
     assert max(report.latencies) < 3.0, (report.summary(), pauses)
 
     time.sleep(2)  # the monolith's copy trails the catalog by the sync lag
+    status = json.loads(_ok(shop, "status", "--json"))
+    undos = {lag["backend"]: lag["compensations"] for lag in status["sync_lag"]}
+    assert undos["monolith"]["pending"] == 0, undos
     for base_url in (shop.catalog_url, shop.monolith_url):
         now = stock_of(base_url, HOT_PRODUCTS)
         assert stock_conserved(initial=initial, now=now, orders=load.orders) == {}, base_url
