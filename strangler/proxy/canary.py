@@ -4,9 +4,10 @@ primary it is compared with.
 A step that splits a route's reads sends them to a primary (the route's backend at that step,
 its domain's write owner) and to canaries. Moving forward to a step that gives a canary a
 larger share of a split route (the next step, or any later one: skipping ahead promotes it
-just the same) is a promotion, and each one is judged on the access log of the split step:
-the canary and the primary must each have served `min_requests` of the route's reads in the
-last `window_minutes`, the canary's 5xx rate must not exceed the primary's by more than
+just the same) is a promotion, and each one is judged on the access log of the split step.
+A route is judged when the canary and the primary each served `min_requests` of its reads in
+the last `window_minutes` (at least one route must be, or there is nothing to judge): the
+canary's 5xx rate must not exceed the primary's by more than
 `max_error_rate_increase`, nor its p99 the primary's by more than `max_p99_ratio` times
 (`gates.canary` in the plan, strangler.plan.canary). A canary's errors include the reads the
 fallback answered for it (strangler.proxy.accesslog.summarise_split). Moving back, or to a
@@ -89,6 +90,10 @@ def analyse(
     """Every reason to refuse the promotions, in route order; `traffic` is per (route, backend
     the split chose) at `step` (strangler.proxy.accesslog.summarise_split)."""
     reasons: list[str] = []
+    # A route with too few reads on a side is not judged alone (reads spread unevenly over
+    # routes); with too few on every route there is nothing to judge, and that refuses.
+    thin: list[str] = []
+    judged = 0
     for promotion in promoted:
         route, primary, canary = promotion.route, promotion.primary, promotion.canary
         ours, theirs = traffic.get((route, canary)), traffic.get((route, primary))
@@ -98,12 +103,9 @@ def analyse(
             if seen is None or seen.requests < gate.min_requests
         ]
         if too_few or ours is None or theirs is None:
-            reasons.append(
-                f"too few requests to judge {canary} on {route}: {' and '.join(too_few)} in "
-                f"the last {gate.window_minutes:g} min at {step}, fewer than {gate.min_requests} "
-                "(gates.canary.min_requests)"
-            )
+            thin.append(f"on {route} {' and '.join(too_few)}")
             continue
+        judged += 1
         if ours.error_rate - theirs.error_rate > gate.max_error_rate_increase:
             reasons.append(
                 f"{canary}'s 5xx rate on {route} is {ours.error_rate:.1%}, more than "
@@ -119,6 +121,13 @@ def analyse(
                 f"{gate.max_p99_ratio:g} times {primary}'s {base:.0f} ms"
                 f"{counted if base < floor else ''}"
             )
+    if promoted and not judged:
+        canaries = " and ".join(dict.fromkeys(p.canary for p in promoted))
+        reasons.append(
+            f"too few requests to judge {canaries}: {'; '.join(thin)} in the last "
+            f"{gate.window_minutes:g} min at {step}, fewer than {gate.min_requests} on each side "
+            "of at least one split route (gates.canary.min_requests)"
+        )
     return tuple(reasons)
 
 

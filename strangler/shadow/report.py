@@ -223,11 +223,13 @@ def _verdict(
     *,
     settings: ShadowGateSettings,
 ) -> tuple[bool, str]:
-    if compared < settings.min_compared:
-        reason = f"{compared} compared, fewer than {settings.min_compared}"
+    if compared < settings.min_compared and not differing:
+        # Too few to judge the route alone, and nothing differs: it does not fail the report,
+        # which asks min_compared of all routes together (Report.passed).
+        reason = f"only {compared} compared, fewer than {settings.min_compared}: not judged"
         if truncated:
             reason += f" ({truncated} too large to compare: raise proxy.shadow_body_limit)"
-        return False, reason
+        return True, reason
     if compared and differing / compared > settings.max_differing_rate:
         top = f", most in {fields[0].field}" if fields else ""
         return False, (
@@ -247,12 +249,26 @@ class Report:
     dropped: int = 0  # copies the proxy refused since it started (too many in flight)
 
     @property
+    def compared(self) -> int:
+        return sum(route.compared for route in self.routes)
+
+    @property
+    def enough_compared(self) -> bool:
+        return self.compared >= self.settings.min_compared
+
+    @property
     def passed(self) -> bool:
-        return all(route.passed for route in self.routes)
+        return self.enough_compared and all(route.passed for route in self.routes)
 
     def verdict(self) -> str:
         """One line: whether the report passes, and what fails."""
         failing = [f"{route.route}: {route.reason}" for route in self.routes if not route.passed]
+        if not self.enough_compared:
+            failing.insert(
+                0,
+                f"only {self.compared} answers compared in all, fewer than "
+                f"{self.settings.min_compared} (gates.shadow.min_compared)",
+            )
         if not failing:
             return f"the shadow report of step {self.step} passes"
         return f"the shadow report of step {self.step} fails: " + "; ".join(failing)
