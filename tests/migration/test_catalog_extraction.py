@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 
 import httpx
 import pytest
@@ -74,6 +75,19 @@ def _contract_holds_through_the_proxy(shop: CatalogShop) -> None:
     assert contract.returncode == 0, contract.stdout[-3000:]
 
 
+def _read_anonymously(shop: CatalogShop, *, rounds: int) -> Counter[str]:
+    """Each round a new anonymous client (no cookie) reads every catalog route once; which
+    backend served each read."""
+    served: Counter[str] = Counter()
+    for _ in range(rounds):
+        with httpx.Client(base_url=shop.public_url, timeout=10) as client:
+            for path in ("/api/categories", "/api/products?page_size=5", "/api/products/1"):
+                answer = client.get(path)
+                assert answer.status_code == 200, answer.text
+                served[answer.headers["X-Served-By"]] += 1
+    return served
+
+
 def _served_by(shop: CatalogShop, path: str) -> str:
     return httpx.get(f"{shop.public_url}{path}", timeout=10).headers["X-Served-By"]
 
@@ -128,7 +142,15 @@ def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(sho
     _parity_is_clean(shop, "catalog")
     _ok(shop, "apply", "2-catalog-shadow")
     assert _served_by(shop, "/api/products") == "monolith"
+    _read_anonymously(shop, rounds=8)
+    time.sleep(1)  # the last mirrored answers land
+    report = json.loads(_ok(shop, "shadow-report", "--json"))
+    assert report["passed"], report
+    assert sum(route["compared"] for route in report["routes"]) >= 10, report
+
     _ok(shop, "apply", "3-catalog-canary")
+    served = _read_anonymously(shop, rounds=60)
+    assert 0.03 < served["catalog"] / sum(served.values()) < 0.2, served
 
     initial = stock_of(shop.public_url, HOT_PRODUCTS)
     pauses = []
