@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from strangler.sync import partitions
-from tests.deploy.images import Image
+from tests.deploy.images import Image, Stage, environment, parse_stages, run_argv, workdir
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Every extracted service's image is built from this one Dockerfile, told which service by its
 # build arguments.
@@ -157,3 +159,26 @@ def run_config(
 
 def service(config: dict[str, Any], name: str) -> dict[str, Any]:
     return config["services"][name]
+
+
+def final_stage(definition: dict[str, Any]) -> Stage:
+    build = definition["build"]
+    return parse_stages(REPO_ROOT / build["dockerfile"], build_args=build.get("args"))[-1]
+
+
+def container_command(definition: dict[str, Any]) -> list[str]:
+    """What the container runs: the service's command, else the image's CMD."""
+    if definition.get("command"):
+        return list(definition["command"])
+    cmd = final_stage(definition).last("CMD")
+    assert cmd is not None and cmd.json, "the image needs an exec-form CMD"
+    return run_argv(cmd.value, container_environment(definition))
+
+
+def container_workdir(definition: dict[str, Any]) -> PurePosixPath:
+    return PurePosixPath(definition.get("working_dir") or workdir(final_stage(definition)))
+
+
+def container_environment(definition: dict[str, Any]) -> dict[str, str]:
+    """The image's ENV with the service's environment over it."""
+    return environment(final_stage(definition)) | (definition.get("environment") or {})

@@ -29,18 +29,15 @@ from tests.deploy.compose import (
     PROXY,
     Backend,
     compose_file,
+    container_command,
+    container_environment,
+    container_workdir,
+    final_stage,
     required_environment,
     run_config,
     service,
 )
-from tests.deploy.images import (
-    Stage,
-    environment,
-    parse_stages,
-    repository_path,
-    run_argv,
-    workdir,
-)
+from tests.deploy.images import repository_path
 from tests.deploy.programs import ROOT, Program, load_programs, option
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -70,29 +67,6 @@ REQUIRED_VARIABLES = (
 )
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY")
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}")
-
-
-def final_stage(definition: dict[str, Any]) -> Stage:
-    build = definition["build"]
-    return parse_stages(REPO_ROOT / build["dockerfile"], build_args=build.get("args"))[-1]
-
-
-def container_command(definition: dict[str, Any]) -> list[str]:
-    """What the container runs: the service's command, else the image's CMD."""
-    if definition.get("command"):
-        return list(definition["command"])
-    cmd = final_stage(definition).last("CMD")
-    assert cmd is not None and cmd.json, "the image needs an exec-form CMD"
-    return run_argv(cmd.value, container_environment(definition))
-
-
-def container_workdir(definition: dict[str, Any]) -> PurePosixPath:
-    return PurePosixPath(definition.get("working_dir") or workdir(final_stage(definition)))
-
-
-def container_environment(definition: dict[str, Any]) -> dict[str, str]:
-    """The image's ENV with the service's environment over it."""
-    return environment(final_stage(definition)) | (definition.get("environment") or {})
 
 
 def served_port(definition: dict[str, Any]) -> int:
