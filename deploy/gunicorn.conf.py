@@ -7,8 +7,8 @@ from strangler.service import gunicorn_errors
 
 worker_class = "gthread"
 # Threaded workers keep client connections alive, so the proxy's upstream keep-alive is used.
-# WEB_CONCURRENCY is gunicorn's own variable for it, which setting `workers` here would otherwise
-# silence (the images and docker-compose.yml set it).
+# GUNICORN_WORKERS, else WEB_CONCURRENCY: gunicorn's own variable, which a settings file would
+# otherwise override (the images and docker-compose.yml set it).
 workers = int(
     os.environ.get("GUNICORN_WORKERS")
     or os.environ.get("WEB_CONCURRENCY")

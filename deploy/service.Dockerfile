@@ -52,7 +52,8 @@ WORKDIR /app
 COPY extracted/${SERVICE}/ ./
 # The plan declares the backends' URLs (overridden by <NAME>_URL) and the owners per step.
 COPY migration-plan/plan.yaml migration-plan/plan.yaml
-# gunicorn's settings, shared by every backend (deploy/supervisor runs them with it too).
+# gunicorn's settings, the ones `make up` runs with: threaded workers and keep-alive, and the
+# requests gunicorn refuses itself answered in the JSON error shape (strangler.service).
 COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 # A build without the three arguments, or with a SERVICE and a PROJECT that do not match, stops
 # here rather than producing an image that cannot start. Static files (the admin's) are collected
@@ -72,7 +73,7 @@ EXPOSE ${PORT}
 # DJANGO_ALLOWED_HOSTS, hence 127.0.0.1 in the default above.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["/bin/sh", "-c", "exec python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=4)' \"http://127.0.0.1:$SERVICE_PORT/healthz\""]
-# exec: gunicorn replaces the shell, so it is pid 1 and gets the stop signal. The shared settings
-# (timeouts, threads) come from deploy/gunicorn.conf.py, the workers from WEB_CONCURRENCY (which
-# it reads); the access log goes to stdout, the application's logs as JSON via settings.
-CMD ["/bin/sh", "-c", "exec gunicorn \"$SERVICE_PROJECT.wsgi:application\" --config deploy/gunicorn.conf.py --bind \"0.0.0.0:$SERVICE_PORT\" --access-logfile -"]
+# Workers come from WEB_CONCURRENCY (the settings file reads it), timeouts from the settings
+# file; logs go to stdout as JSON via settings. exec: gunicorn replaces the shell, so it is pid 1
+# and gets the stop signal.
+CMD ["/bin/sh", "-c", "exec gunicorn \"$SERVICE_PROJECT.wsgi:application\" --config /app/deploy/gunicorn.conf.py --bind \"0.0.0.0:$SERVICE_PORT\" --access-logfile -"]

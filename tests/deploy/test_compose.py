@@ -145,10 +145,16 @@ def test_each_service_runs_the_command_of_its_supervisor_program(
         assert image_manage == program.repository_path(program.argv[1])
         assert argv[2:] == list(program.argv[2:])
     elif program.executable == "gunicorn":
-        # The same WSGI application from the same folder; binds and tuning differ on purpose.
+        # The same WSGI application from the same folder, with the same settings file (the
+        # image's copy of it); binds and worker counts differ on purpose.
         assert argv[1] == program.argv[1]
         image_folder = repository_path(stage, directory / (option(argv, "--chdir") or "."))
         assert image_folder == program.repository_path(option(program.argv, "--chdir") or ".")
+        config = option(argv, "-c", "--config")
+        assert config is not None, f"{name}: gunicorn starts without its settings file"
+        assert repository_path(stage, directory / config) == program.repository_path(
+            option(program.argv, "-c", "--config") or ""
+        )
     elif program.executable == "nginx":
         # The same flags; the prefix is the container's var/ (where `strangle up` renders).
         prefix = option(argv, "-p")

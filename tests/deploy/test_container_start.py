@@ -71,7 +71,7 @@ def test_the_images_gunicorn_loads_the_application_with_the_workers_the_caller_a
         "HOME": str(tmp_path),
         "JWT_PRIVATE_KEY_FILE": str(jwt_key_file),
     }
-    argv = container_command(definition)
+    argv = [relocate(arg, image_workdir, image_root) for arg in container_command(definition)]
     assert argv[0] == "gunicorn"
     # Prints the settings gunicorn resolved, then loads the application and exits: 0 when it
     # loaded.

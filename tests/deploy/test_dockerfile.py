@@ -33,8 +33,6 @@ DOCKERFILE_PATTERNS = (
     "deploy/**/Dockerfile*",
     "deploy/**/*.Dockerfile",
 )
-# The gunicorn settings every backend runs with, on one machine and in its image.
-GUNICORN_SETTINGS = "deploy/gunicorn.conf.py"
 BACKEND_IDS = [backend.name for backend in BACKENDS]
 
 
@@ -202,33 +200,6 @@ def test_the_image_serves_the_backends_wsgi_application_on_all_interfaces(
     assert wsgi_module.is_file()
     assert defines_name(wsgi_module, "application")
     assert any(str(backend.port) in command.value for command in stage.all("EXPOSE"))
-
-
-@pytest.mark.parametrize(
-    "backend",
-    [
-        pytest.param(
-            backend,
-            marks=[]
-            if backend.extracted
-            else pytest.mark.xfail(
-                strict=True, reason="branch faults2 gives monolith/Dockerfile the shared settings"
-            ),
-        )
-        for backend in BACKENDS
-    ],
-    ids=BACKEND_IDS,
-)
-def test_the_images_gunicorn_runs_with_the_settings_every_backend_shares(
-    backend: Backend,
-) -> None:
-    # Timeouts, threads, keep-alive and the JSON answers to what gunicorn refuses itself are the
-    # same on one machine (deploy/supervisor) and in containers. gunicorn reads --config from
-    # the directory it starts in, before any --chdir.
-    stage = final_stage(backend_stages(backend))
-    settings = option(served_argv(stage), "--config", "-c")
-    assert settings is not None, "the image's gunicorn runs without the shared settings"
-    assert repository_path(stage, workdir(stage) / settings) == GUNICORN_SETTINGS
 
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
