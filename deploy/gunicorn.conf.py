@@ -7,7 +7,13 @@ from strangler.service import gunicorn_errors
 
 worker_class = "gthread"
 # Threaded workers keep client connections alive, so the proxy's upstream keep-alive is used.
-workers = int(os.environ.get("GUNICORN_WORKERS", min(4, multiprocessing.cpu_count() + 1)))
+# GUNICORN_WORKERS, else WEB_CONCURRENCY: gunicorn's own variable, which a settings file would
+# otherwise override (the images and docker-compose.yml set it).
+workers = int(
+    os.environ.get("GUNICORN_WORKERS")
+    or os.environ.get("WEB_CONCURRENCY")
+    or min(4, multiprocessing.cpu_count() + 1)
+)
 # Threads are cheap while they wait, and writes wait (a thread each) while a flip hands a domain
 # over: enough of them that the handover's own calls always find a free one.
 threads = int(os.environ.get("GUNICORN_THREADS", 16))

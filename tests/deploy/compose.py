@@ -7,10 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from strangler.sync import partitions
+from tests.deploy.images import Image, Stage, environment, parse_stages, run_argv, workdir
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Every extracted service's image is built from this one Dockerfile, told which service by its
+# build arguments.
+SERVICE_DOCKERFILE = "deploy/service.Dockerfile"
 
 
 @dataclass(frozen=True)
@@ -19,8 +26,25 @@ class Backend:
     programs."""
 
     name: str
-    dockerfile: str
-    database_url_variable: str
+    # Its Django project package (<project>.wsgi, celery -A <project>).
+    project: str
+    # The port its gunicorn binds: its URL's in the plan.
+    port: int
+    # An extracted service (extracted/<name>), or the monolith.
+    extracted: bool = True
+    # Whether it runs a Celery beat.
+    beat: bool = False
+
+    @property
+    def image(self) -> Image:
+        if not self.extracted:
+            return Image(self.name, f"{self.name}/Dockerfile")
+        arguments = {"SERVICE": self.name, "PROJECT": self.project, "PORT": str(self.port)}
+        return Image(self.name, SERVICE_DOCKERFILE, tuple(arguments.items()))
+
+    @property
+    def database_url_variable(self) -> str:
+        return f"{self.name.upper()}_DATABASE_URL"
 
     @property
     def secret_key_variable(self) -> str:
@@ -32,8 +56,17 @@ class Backend:
         return f"{self.name.upper()}_POSTGRES_PASSWORD"
 
     @property
+    def workers_variable(self) -> str:
+        """The caller's variable for its number of gunicorn workers."""
+        return f"{self.name.upper()}_WORKERS"
+
+    @property
     def worker(self) -> str:
         return f"{self.name}-worker"
+
+    @property
+    def beats(self) -> tuple[str, ...]:
+        return (f"{self.name}-beat",) if self.beat else ()
 
     @property
     def syncs(self) -> tuple[str, ...]:
@@ -54,7 +87,7 @@ class Backend:
 
     @property
     def long_running(self) -> tuple[str, ...]:
-        return (self.name, self.worker, *self.syncs, self.relay)
+        return (self.name, self.worker, *self.beats, *self.syncs, self.relay)
 
     @property
     def from_its_image(self) -> tuple[str, ...]:
@@ -62,11 +95,15 @@ class Backend:
 
 
 BACKENDS = (
-    Backend("monolith", "monolith/Dockerfile", "MONOLITH_DATABASE_URL"),
-    Backend("auth", "extracted/auth/Dockerfile", "AUTH_DATABASE_URL"),
+    Backend("monolith", "shop", 8000, extracted=False, beat=True),
+    Backend("auth", "authsvc", 8001),
+    Backend("catalog", "catalogsvc", 8002),
 )
 BROKER = "broker"
 PROXY = "proxy"
+PROXY_IMAGE = Image(PROXY, "proxy/Dockerfile")
+# Every image compose builds.
+IMAGES = (*(backend.image for backend in BACKENDS), PROXY_IMAGE)
 
 
 def compose_file(repo_root: Path) -> Path:
@@ -122,3 +159,26 @@ def run_config(
 
 def service(config: dict[str, Any], name: str) -> dict[str, Any]:
     return config["services"][name]
+
+
+def final_stage(definition: dict[str, Any]) -> Stage:
+    build = definition["build"]
+    return parse_stages(REPO_ROOT / build["dockerfile"], build_args=build.get("args"))[-1]
+
+
+def container_command(definition: dict[str, Any]) -> list[str]:
+    """What the container runs: the service's command, else the image's CMD."""
+    if definition.get("command"):
+        return list(definition["command"])
+    cmd = final_stage(definition).last("CMD")
+    assert cmd is not None and cmd.json, "the image needs an exec-form CMD"
+    return run_argv(cmd.value, container_environment(definition))
+
+
+def container_workdir(definition: dict[str, Any]) -> PurePosixPath:
+    return PurePosixPath(definition.get("working_dir") or workdir(final_stage(definition)))
+
+
+def container_environment(definition: dict[str, Any]) -> dict[str, str]:
+    """The image's ENV with the service's environment over it."""
+    return environment(final_stage(definition)) | (definition.get("environment") or {})

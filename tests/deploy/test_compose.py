@@ -25,23 +25,29 @@ from strangler.sync import partitions
 from tests.deploy.compose import (
     BACKENDS,
     BROKER,
+    IMAGES,
     PROXY,
     Backend,
     compose_file,
+    container_command,
+    container_environment,
+    container_workdir,
+    final_stage,
     required_environment,
     run_config,
     service,
 )
-from tests.deploy.images import Stage, environment, parse_stages, repository_path, workdir
-from tests.deploy.programs import Program, load_programs, option
+from tests.deploy.images import repository_path
+from tests.deploy.programs import ROOT, Program, load_programs, option
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-PROXY_DOCKERFILE = "proxy/Dockerfile"
 # The supervisor program that the proxy service runs.
 PROGRAM_OF_SERVICE = {PROXY: "nginx"}
-RELAYS = tuple(backend.relay for backend in BACKENDS)
+# No port to probe and no worker to ping: a relay polls the database and the broker, a beat only
+# sends tasks.
+UNPROBED = tuple(name for backend in BACKENDS for name in (backend.relay, *backend.beats))
 DATA_SERVICES = (*(backend.database for backend in BACKENDS), BROKER)
 LONG_RUNNING = (
     *(name for backend in BACKENDS for name in backend.long_running),
@@ -63,28 +69,6 @@ SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE_KEY")
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<modifier>[^}]*)\}")
 
 
-def final_stage(definition: dict[str, Any]) -> Stage:
-    return parse_stages(REPO_ROOT / definition["build"]["dockerfile"])[-1]
-
-
-def container_command(definition: dict[str, Any]) -> list[str]:
-    """What the container runs: the service's command, else the image's CMD."""
-    if definition.get("command"):
-        return list(definition["command"])
-    cmd = final_stage(definition).last("CMD")
-    assert cmd is not None and cmd.json, "the image needs an exec-form CMD"
-    return list(cmd.value)
-
-
-def container_workdir(definition: dict[str, Any]) -> PurePosixPath:
-    return PurePosixPath(definition.get("working_dir") or workdir(final_stage(definition)))
-
-
-def container_environment(definition: dict[str, Any]) -> dict[str, str]:
-    """The image's ENV with the service's environment over it."""
-    return environment(final_stage(definition)) | (definition.get("environment") or {})
-
-
 def served_port(definition: dict[str, Any]) -> int:
     """The port the image's gunicorn binds."""
     bind = option(container_command(definition), "--bind", "-b")
@@ -98,6 +82,22 @@ def celery_services(config: dict[str, Any]) -> dict[str, list[str]]:
         for name, definition in config["services"].items()
         if definition.get("command") and definition["command"][0] == "celery"
     }
+
+
+def celery_workers(config: dict[str, Any]) -> dict[str, list[str]]:
+    """The Celery services that consume queues (`celery -A app worker`), not the beats."""
+    return {name: argv for name, argv in celery_services(config).items() if "worker" in argv}
+
+
+def in_var_dir(argv: list[str] | tuple[str, ...], var_dir: PurePosixPath) -> list[str]:
+    """argv with the paths under var_dir written relative to it: each side keeps its run-time
+    files under its own var/ (SHOP_VAR_DIR), the repository's or the container's."""
+    return [
+        f"<var>/{PurePosixPath(arg).relative_to(var_dir)}"
+        if PurePosixPath(arg).is_relative_to(var_dir)
+        else arg
+        for arg in argv
+    ]
 
 
 def healthcheck_text(definition: dict[str, Any]) -> str:
@@ -135,7 +135,8 @@ def test_each_service_runs_the_command_of_its_supervisor_program(
     directory = container_workdir(definition)
     assert PurePosixPath(argv[0]).name == program.executable
     if program.executable == "celery":
-        assert argv[1:] == list(program.argv[1:])
+        container_var = PurePosixPath(container_environment(definition)["SHOP_VAR_DIR"])
+        assert in_var_dir(argv[1:], container_var) == in_var_dir(program.argv[1:], ROOT / "var")
         assert repository_path(stage, directory) == program.repository_path(".")
     elif program.executable == "python":
         # `manage.py <command>` of the same project, with the same arguments.
@@ -144,10 +145,16 @@ def test_each_service_runs_the_command_of_its_supervisor_program(
         assert image_manage == program.repository_path(program.argv[1])
         assert argv[2:] == list(program.argv[2:])
     elif program.executable == "gunicorn":
-        # The same WSGI application from the same folder; binds and tuning differ on purpose.
+        # The same WSGI application from the same folder, with the same settings file (the
+        # image's copy of it); binds and worker counts differ on purpose.
         assert argv[1] == program.argv[1]
         image_folder = repository_path(stage, directory / (option(argv, "--chdir") or "."))
         assert image_folder == program.repository_path(option(program.argv, "--chdir") or ".")
+        config = option(argv, "-c", "--config")
+        assert config is not None, f"{name}: gunicorn starts without its settings file"
+        assert repository_path(stage, directory / config) == program.repository_path(
+            option(program.argv, "-c", "--config") or ""
+        )
     elif program.executable == "nginx":
         # The same flags; the prefix is the container's var/ (where `strangle up` renders).
         prefix = option(argv, "-p")
@@ -164,7 +171,7 @@ def test_each_sync_partition_has_exactly_one_consumer_applying_its_events_one_at
     # Events of one aggregate (one partition) must apply in the order the relay published them.
     consumers = {
         name: option(argv, "--queues", "-Q").split(",")
-        for name, argv in celery_services(compose_config).items()
+        for name, argv in celery_workers(compose_config).items()
     }
     assert consumers[backend.worker] == [backend.name]
     for partition, sync in enumerate(backend.syncs):
@@ -184,10 +191,10 @@ def test_each_sync_partition_has_exactly_one_consumer_applying_its_events_one_at
     assert on_other_sync_queues == []
 
 
-def test_each_celery_service_pings_its_own_worker_in_its_healthcheck(
+def test_each_celery_worker_pings_itself_in_its_healthcheck(
     compose_config: dict[str, Any],
 ) -> None:
-    services = celery_services(compose_config)
+    services = celery_workers(compose_config)
     assert {sync for backend in BACKENDS for sync in backend.syncs} <= set(services)
     node_names = set()
     for name, argv in services.items():
@@ -199,16 +206,16 @@ def test_each_celery_service_pings_its_own_worker_in_its_healthcheck(
     assert len(node_names) > 1, "the sync consumers need node names of their own"
 
 
-def test_long_running_services_have_healthchecks_and_the_relays_are_restarted_instead(
+def test_long_running_services_have_healthchecks_and_the_relays_and_beats_are_restarted_instead(
     compose_config: dict[str, Any],
 ) -> None:
+    assert {backend.relay for backend in BACKENDS} < set(UNPROBED)
     for name in LONG_RUNNING:
         definition = service(compose_config, name)
         assert definition["restart"] == "unless-stopped", name
         healthcheck = definition.get("healthcheck") or {}
-        if name in RELAYS:
-            # No port to probe: a relay polls the database and the broker; if it exits, compose
-            # restarts it.
+        if name in UNPROBED:
+            # Nothing to ask whether it works; if it exits, compose restarts it.
             assert healthcheck.get("disable"), name
         else:
             assert not healthcheck.get("disable"), name
@@ -289,20 +296,29 @@ def test_backend_services_run_in_production_with_the_jwt_key_as_a_mounted_secret
 def test_each_backend_runs_one_image_built_from_its_dockerfile_at_the_repository_root(
     compose_config: dict[str, Any],
 ) -> None:
-    images = {}
-    for dockerfile, names in [
-        *((backend.dockerfile, backend.from_its_image) for backend in BACKENDS),
-        (PROXY_DOCKERFILE, (PROXY,)),
-    ]:
+    services = {backend.name: backend.from_its_image for backend in BACKENDS} | {PROXY: (PROXY,)}
+    tags = {}
+    for image in IMAGES:
+        names = services[image.name]
         for name in names:
             build = service(compose_config, name)["build"]
             assert Path(build["context"]) == REPO_ROOT, name
-            assert build["dockerfile"] == dockerfile, name
-            assert (REPO_ROOT / dockerfile).is_file()
-        tags = {service(compose_config, name)["image"] for name in names}
-        assert len(tags) == 1, f"{names} must share one image"
-        images[dockerfile] = tags.pop()
-    assert len(set(images.values())) == len(images), images
+            assert build["dockerfile"] == image.dockerfile, name
+            assert (REPO_ROOT / image.dockerfile).is_file()
+            assert (build.get("args") or {}) == dict(image.build_args), name
+        images = {service(compose_config, name)["image"] for name in names}
+        assert len(images) == 1, f"{names} must share one image"
+        tags[image.name] = images.pop()
+    assert len(set(tags.values())) == len(tags), tags
+
+
+def test_each_backend_image_serves_on_the_port_of_its_url_in_the_plan(
+    compose_config: dict[str, Any],
+) -> None:
+    plan = load_plan(REPO_ROOT / "migration-plan" / "plan.yaml", env={})
+    for backend in BACKENDS:
+        served = served_port(service(compose_config, backend.name))
+        assert served == urlsplit(plan.backends[backend.name].url).port == backend.port
 
 
 def test_each_celery_service_runs_an_app_that_its_working_directory_holds(
@@ -351,10 +367,10 @@ def test_only_the_proxy_publishes_a_port_and_only_on_loopback(
     (port,) = definition["ports"]
     assert (port["host_ip"], port["published"]) == ("127.0.0.1", "8080")
     assert port["target"] == int(environment["PROXY_PORT"])
-    # The public listener must take connections from outside the container's loopback; the
-    # internal one (probe, admin endpoint, shadow log) must not: nothing outside calls it.
+    # Both listeners take connections from outside the container's loopback (the internal one
+    # from the backends, on the internal network); only the public one is published.
     assert environment["PROXY_HOST"] == "0.0.0.0"
-    assert environment["PROXY_INTERNAL_HOST"] == "127.0.0.1"
+    assert int(environment["PROXY_INTERNAL_PORT"]) != port["target"]
 
 
 def test_the_proxy_and_the_backends_reach_each_backend_by_its_service_name(
@@ -376,15 +392,6 @@ def test_the_proxy_and_the_backends_reach_each_backend_by_its_service_name(
             for service_name in owner.from_its_image:
                 environment = service(compose_config, service_name)["environment"]
                 assert environment[variable] == backend.url, (service_name, variable)
-
-
-@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
-def test_each_backend_allows_the_host_names_it_is_called_by(
-    backend: Backend, compose_config: dict[str, Any]
-) -> None:
-    allowed = service(compose_config, backend.name)["environment"]["DJANGO_ALLOWED_HOSTS"]
-    # 127.0.0.1: its healthcheck; its service name: the other backends and the proxy's CLI.
-    assert {"127.0.0.1", backend.name} <= set(allowed.split(","))
 
 
 def test_the_proxy_starts_once_the_backends_it_routes_to_are_healthy(
@@ -461,20 +468,8 @@ def test_every_secret_a_service_sees_comes_from_the_caller(
 
 @pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
 def test_each_backend_passes_django_checks_in_production_with_the_compose_environment(
-    backend: Backend, compose_config: dict[str, Any], tmp_path: Path
+    backend: Backend, compose_config: dict[str, Any], jwt_key_file: Path, tmp_path: Path
 ) -> None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    key_file = tmp_path / "jwt-private.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
     definition = service(compose_config, backend.name)
     # The image's manage.py, found in the repository.
     manage_py = repository_path(
@@ -484,7 +479,10 @@ def test_each_backend_passes_django_checks_in_production_with_the_compose_enviro
     environment = dict(definition["environment"])
     # The container paths do not exist here; everything else is what compose hands the app, and
     # Django's checks touch neither the database nor the broker.
-    environment |= {"JWT_PRIVATE_KEY_FILE": str(key_file), "SHOP_VAR_DIR": str(tmp_path / "var")}
+    environment |= {
+        "JWT_PRIVATE_KEY_FILE": str(jwt_key_file),
+        "SHOP_VAR_DIR": str(tmp_path / "var"),
+    }
     result = subprocess.run(
         [sys.executable, str(REPO_ROOT / manage_py), "check", "--fail-level", "ERROR"],
         env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environment},

@@ -1,16 +1,27 @@
-"""The Dockerfiles, checked without building them: hadolint for all, then the facts the monolith's
-image relies on (what it copies exists in the build context, who it runs as, what it serves).
-The proxy's image has its own module, test_proxy_image.py."""
+"""The Dockerfiles, checked without building them: hadolint for all, then the facts the backends'
+images rely on (what they copy exists in the build context, who they run as, what they serve), for
+each image as compose builds it (the extracted services share deploy/service.Dockerfile, told
+which service by build arguments). The proxy's image has its own module, test_proxy_image.py."""
 
 from __future__ import annotations
 
 import ast
 import subprocess
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
-from tests.deploy.images import Stage, build_context_files, parse_stages, workdir
+from tests.deploy.compose import BACKENDS, IMAGES, Backend
+from tests.deploy.images import (
+    Image,
+    Stage,
+    build_context_files,
+    environment,
+    repository_path,
+    run_argv,
+    workdir,
+)
+from tests.deploy.programs import option
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ROOT_USERS = {"root", "0"}
@@ -20,7 +31,9 @@ DOCKERFILE_PATTERNS = (
     "extracted/*/Dockerfile",
     "proxy/Dockerfile",
     "deploy/**/Dockerfile*",
+    "deploy/**/*.Dockerfile",
 )
+BACKEND_IDS = [backend.name for backend in BACKENDS]
 
 
 def final_stage(stages: list[Stage]) -> Stage:
@@ -40,18 +53,22 @@ def repository_dockerfiles(repo_root: Path) -> list[Path]:
     return sorted({path for pattern in DOCKERFILE_PATTERNS for path in repo_root.glob(pattern)})
 
 
-REPOSITORY_DOCKERFILES = [
-    str(path.relative_to(REPO_ROOT)) for path in repository_dockerfiles(REPO_ROOT)
-]
+def backend_stages(backend: Backend) -> list[Stage]:
+    return backend.image.stages(REPO_ROOT)
+
+
+def served_argv(stage: Stage) -> list[str]:
+    """What the image runs by default, as its container's shell would run it."""
+    cmd = stage.last("CMD")
+    assert cmd is not None and cmd.json, "CMD must be exec form so gunicorn gets the signals"
+    return run_argv(cmd.value, environment(stage))
 
 
 def test_hadolint_finds_nothing_to_fix_in_any_dockerfile(
-    hadolint_binary: Path, monolith_dockerfile: Path, proxy_dockerfile: Path, repo_root: Path
+    hadolint_binary: Path, repo_root: Path
 ) -> None:
     dockerfiles = repository_dockerfiles(repo_root)
-    assert {monolith_dockerfile, proxy_dockerfile, repo_root / "extracted/auth/Dockerfile"} <= set(
-        dockerfiles
-    )
+    assert {repo_root / image.dockerfile for image in IMAGES} <= set(dockerfiles)
     result = subprocess.run(
         [str(hadolint_binary), "--no-color", *map(str, dockerfiles)],
         capture_output=True,
@@ -62,21 +79,26 @@ def test_hadolint_finds_nothing_to_fix_in_any_dockerfile(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("dockerfile", REPOSITORY_DOCKERFILES)
-def test_every_stage_builds_on_python_3_11_slim(dockerfile: str, repo_root: Path) -> None:
-    external = [stage.base_image for stage in parse_stages(repo_root / dockerfile)]
+def test_every_dockerfile_in_the_repository_is_one_that_compose_builds(repo_root: Path) -> None:
+    # The checks below run on the images compose builds: a Dockerfile no image uses would escape
+    # them (and be dead).
+    built = {repo_root / image.dockerfile for image in IMAGES}
+    assert set(repository_dockerfiles(repo_root)) == built
+
+
+@pytest.mark.parametrize("image", IMAGES, ids=lambda image: image.name)
+def test_every_stage_builds_on_python_3_11_slim(image: Image, repo_root: Path) -> None:
+    external = [stage.base_image for stage in image.stages(repo_root)]
     assert external
     assert all(image.startswith("python:3.11-slim") for image in external), external
 
 
-@pytest.mark.parametrize("dockerfile", REPOSITORY_DOCKERFILES)
-def test_every_copied_source_exists_and_is_not_dockerignored(
-    dockerfile: str, repo_root: Path
-) -> None:
+@pytest.mark.parametrize("image", IMAGES, ids=lambda image: image.name)
+def test_every_copied_source_exists_and_is_not_dockerignored(image: Image, repo_root: Path) -> None:
     context = build_context_files(repo_root)
     sources = [
         source.rstrip("/")
-        for stage in parse_stages(repo_root / dockerfile)
+        for stage in image.stages(repo_root)
         for command in stage.all("COPY")
         if not any(flag.startswith("--from=") for flag in command.flags)
         for source in command.value[:-1]
@@ -97,6 +119,8 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
         "monolith/shop/wsgi.py",
         "strangler/__init__.py",
         "extracted/auth/manage.py",
+        "extracted/catalog/manage.py",
+        "deploy/gunicorn.conf.py",
         "migration-plan/plan.yaml",
         "strangler/proxy/templates/nginx.conf.j2",
         "strangler/proxy/lua/strangler.lua",
@@ -122,15 +146,17 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
     assert not context & set(dropped)
 
 
-def test_the_image_installs_the_project_from_pyproject(monolith_stages: list[Stage]) -> None:
-    builder = next(stage for stage in monolith_stages if stage.name == "build")
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_the_image_installs_the_project_from_pyproject(backend: Backend) -> None:
+    stages = backend_stages(backend)
+    builder = next(stage for stage in stages if stage.name == "build")
     copied = [source for command in builder.all("COPY") for source in command.value[:-1]]
     installs = [" ".join(command.value) for command in builder.all("RUN")]
     assert "pyproject.toml" in copied
     assert any(
         "pip install" in run and run.split()[-2:] == [".", "./domains"] for run in installs
     ), installs
-    runtime = final_stage(monolith_stages)
+    runtime = final_stage(stages)
     assert any(
         flag == "--from=build" and command.value[0] == "/opt/venv"
         for command in runtime.all("COPY")
@@ -138,50 +164,48 @@ def test_the_image_installs_the_project_from_pyproject(monolith_stages: list[Sta
     )
 
 
-def test_the_image_runs_as_a_non_root_user(monolith_stages: list[Stage]) -> None:
-    user = final_stage(monolith_stages).last("USER")
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_the_image_runs_as_a_non_root_user(backend: Backend) -> None:
+    user = final_stage(backend_stages(backend)).last("USER")
     assert user is not None, "the final stage never switches away from root"
     name, _, group = user.value[0].partition(":")
     assert name not in ROOT_USERS
     assert group not in ROOT_USERS
 
 
-def test_the_image_checks_its_health_on_healthz(monolith_stages: list[Stage]) -> None:
-    healthcheck = final_stage(monolith_stages).last("HEALTHCHECK")
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_the_image_checks_its_health_on_healthz(backend: Backend) -> None:
+    stage = final_stage(backend_stages(backend))
+    healthcheck = stage.last("HEALTHCHECK")
     assert healthcheck is not None
     assert healthcheck.value[0] == "CMD"
-    assert any("http://127.0.0.1:8000/healthz" in part for part in healthcheck.value[1:])
+    probe = run_argv(healthcheck.value[1:], environment(stage))
+    assert any(f"http://127.0.0.1:{backend.port}/healthz" in part for part in probe), probe
 
 
-def test_the_image_serves_the_monolith_wsgi_application_on_all_interfaces(
-    monolith_stages: list[Stage], repo_root: Path
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_the_image_serves_the_backends_wsgi_application_on_all_interfaces(
+    backend: Backend, repo_root: Path
 ) -> None:
-    stage = final_stage(monolith_stages)
-    cmd = stage.last("CMD")
-    assert cmd is not None and cmd.json, "CMD must be exec form so gunicorn gets the signals"
-    argv = list(cmd.value)
-    assert argv[:2] == ["gunicorn", "shop.wsgi:application"]
-    assert argv[argv.index("--bind") + 1] == "0.0.0.0:8000"
-    chdir = PurePosixPath(argv[argv.index("--chdir") + 1])
-    # The directory gunicorn changes into inside the image must be the repository's monolith/,
-    # copied there by the Dockerfile, and hold the WSGI module named in the CMD.
-    copied_to = {
-        workdir(stage) / command.value[-1]: command.value[0].rstrip("/")
-        for command in stage.all("COPY")
-        if not command.flags
-    }
-    source_dir = copied_to[workdir(stage) / chdir]
-    wsgi_module = repo_root / source_dir / "shop" / "wsgi.py"
+    stage = final_stage(backend_stages(backend))
+    argv = served_argv(stage)
+    assert argv[:2] == ["gunicorn", f"{backend.project}.wsgi:application"]
+    assert option(argv, "--bind", "-b") == f"0.0.0.0:{backend.port}"
+    # The directory gunicorn imports from inside the image (its working directory, or --chdir)
+    # must be a repository folder the Dockerfile copies there, holding the WSGI module named in
+    # the command.
+    folder = repository_path(stage, workdir(stage) / (option(argv, "--chdir") or "."))
+    assert folder is not None, "nothing is copied where gunicorn imports from"
+    wsgi_module = repo_root / folder / backend.project / "wsgi.py"
     assert wsgi_module.is_file()
     assert defines_name(wsgi_module, "application")
-    assert any("8000" in command.value for command in stage.all("EXPOSE"))
+    assert any(str(backend.port) in command.value for command in stage.all("EXPOSE"))
 
 
-def test_the_image_collects_the_static_files_that_whitenoise_serves(
-    monolith_stages: list[Stage], repo_root: Path
-) -> None:
+@pytest.mark.parametrize("backend", BACKENDS, ids=BACKEND_IDS)
+def test_the_image_collects_the_static_files_that_whitenoise_serves(backend: Backend) -> None:
     from strangler.service.backend import MIDDLEWARE
 
     assert "whitenoise.middleware.WhiteNoiseMiddleware" in MIDDLEWARE
-    runs = [" ".join(command.value) for command in final_stage(monolith_stages).all("RUN")]
+    runs = [" ".join(command.value) for command in final_stage(backend_stages(backend)).all("RUN")]
     assert any("manage.py collectstatic --noinput" in run for run in runs), runs

@@ -27,9 +27,9 @@ from strangler.proxy.site import Site
 from tests.deploy.compose import service
 from tests.deploy.images import (
     Stage,
-    build_context_files,
-    copies,
+    copy_image_files,
     environment,
+    relocate,
     repository_path,
     workdir,
 )
@@ -135,30 +135,6 @@ def test_the_entrypoint_renders_the_config_then_replaces_itself_with_the_command
 # -- the entrypoint, run ----------------------------------------------------------------------
 
 
-def copy_image_files(stage: Stage, repo_root: Path, image_root: Path) -> None:
-    """Put under image_root what the stage's COPY instructions take from the build context."""
-    context = build_context_files(repo_root)
-    for target, source in copies(stage).items():
-        destination = image_root / target.relative_to("/")
-        if (repo_root / source).is_file():
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(repo_root / source, destination)
-            continue
-        for relative in sorted(context):
-            if relative.startswith(f"{source}/") and (repo_root / relative).is_file():
-                copied = destination / Path(relative).relative_to(source)
-                copied.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(repo_root / relative, copied)
-
-
-def relocate(value: str, image_workdir: PurePosixPath, image_root: Path) -> str:
-    """An image path under the working directory, as a path of the copy under image_root."""
-    prefix = str(image_workdir)
-    if value == prefix or value.startswith(f"{prefix}/"):
-        return str(image_root) + value
-    return value
-
-
 @pytest.fixture
 def echo_backends(compose_config: dict[str, Any]) -> Iterator[dict[str, EchoBackend]]:
     """A stand-in for each backend the proxy's compose environment names."""
@@ -211,12 +187,14 @@ def test_the_entrypoint_serves_the_plans_first_step_even_when_a_crash_left_a_pid
         for name, value in environment(stage).items()
     }
     env |= definition["environment"]
-    # What differs from the container: this machine's interpreter and nginx, loopback ports of
-    # our own, and stand-ins for the backends (their compose names resolve only in compose).
+    # What differs from the container: this machine's interpreter and nginx, listeners on
+    # loopback ports of our own, and stand-ins for the backends (their compose names resolve only
+    # in compose).
     env |= {
         "PATH": f"{Path(sys.executable).parent}:{Path(nginx).parent}:/usr/bin:/bin",
         "HOME": str(tmp_path),
         "PROXY_HOST": "127.0.0.1",
+        "PROXY_INTERNAL_HOST": "127.0.0.1",
         "PROXY_PORT": str(public),
         "PROXY_INTERNAL_PORT": str(internal),
         **{env_var_for(name): backend.url for name, backend in echo_backends.items()},
