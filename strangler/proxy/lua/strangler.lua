@@ -30,6 +30,7 @@ local cache = { version = nil, table = nil } -- per worker: the last decoded ste
 
 local READ = { GET = true, HEAD = true }
 local COOKIE_VAR = "cookie_" .. choice.COOKIE
+local WROTE_VAR = "cookie_" .. choice.WROTE_COOKIE
 
 -- Step tables in the shared dict -------------------------------------------------------------
 
@@ -127,6 +128,9 @@ function M.route(location_id)
         backend = t.owners[location.domains[name]]
     end
     local read = READ[method]
+    if t.splits and not read and method ~= "OPTIONS" then
+        ngx.ctx.wrote_cookie = choice.wrote_cookie(ngx.now(), ngx.var.scheme == "https")
+    end
     if target and target.split and read then
         local key = choice.sticky_key(target.sticky, ngx.var.http_authorization,
             ngx.var[COOKIE_VAR], b64.decode_base64url)
@@ -137,7 +141,9 @@ function M.route(location_id)
             ngx.ctx.canary_cookie = choice.cookie(id, ngx.var.scheme == "https")
         end
         ngx.var.strangler_sticky = key
-        backend = choice.pick(target.split, tonumber(ngx.var.strangler_bucket))
+        if not choice.wrote_recently(ngx.var[WROTE_VAR], ngx.now()) then
+            backend = choice.pick(target.split, tonumber(ngx.var.strangler_bucket))
+        end
         -- The access log's `split`: whom the split chose, even if the fallback answers.
         ngx.var.strangler_split = backend
     end
@@ -196,9 +202,11 @@ function M.header_filter()
     if ngx.is_subrequest or generated or ngx.var.strangler_upstream == "" then
         return
     end
-    local cookie = ngx.ctx.canary_cookie
-    if cookie then
-        ngx.header["Set-Cookie"] = choice.add_cookie(ngx.header["Set-Cookie"], cookie)
+    local cookies = { ngx.ctx.canary_cookie, ngx.ctx.wrote_cookie }
+    for index = 1, 2 do
+        if cookies[index] then
+            ngx.header["Set-Cookie"] = choice.add_cookie(ngx.header["Set-Cookie"], cookies[index])
+        end
     end
     local backend = answered_by()
     if backend then

@@ -76,6 +76,25 @@ function M.add_cookie(existing, cookie)
     return all
 end
 
+-- Read your writes across a split: a client that just wrote reads from the split's primary
+-- (the write owner) for a few seconds, while the canary's copy catches up with the write.
+-- The proxy marks the writer with a cookie holding the instant until which this holds.
+M.WROTE_COOKIE = "strangler_wrote"
+M.WROTE_SECONDS = 5
+
+function M.wrote_cookie(now, secure)
+    local until_ = math.floor(now + M.WROTE_SECONDS)
+    return M.WROTE_COOKIE .. "=" .. until_ .. "; Path=/; Max-Age=" .. M.WROTE_SECONDS
+        .. "; HttpOnly; SameSite=Lax" .. (secure and "; Secure" or "")
+end
+
+-- Whether a client presenting `value` wrote in the last WROTE_SECONDS (a forged value only
+-- sends its sender to the primary, as a write would).
+function M.wrote_recently(value, now)
+    local until_ = value and value:match("^%d+$") and tonumber(value)
+    return until_ ~= nil and until_ >= now and until_ <= now + M.WROTE_SECONDS + 1
+end
+
 -- The upstream group: the backend alone, or backend-then-fallback for safe methods (a retry
 -- of anything else could apply a write twice).
 function M.upstream(backend, fallback, method)

@@ -155,6 +155,9 @@ function M.decode(text, structure)
         if route.split and not route.sticky then
             route.sticky = "user"
         end
+        -- Derived, not sent: whether any read is split at this step (a writer is then kept on
+        -- the primary for a moment, strangler.choice.wrote_cookie).
+        t.splits = t.splits or route.split ~= nil
     end
     return t
 end
