@@ -148,9 +148,20 @@ class Load:
 class WriteLoad(Load):
     """Customers logging in, rotating refresh tokens and reading: writes of the auth domain."""
 
-    def __init__(self, base_url: str, *, clients: int = 12, register_every: float = 20.0, **kw):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        clients: int = 12,
+        register_every: float = 20.0,
+        refresh: bool = True,
+        **kw,
+    ):
         super().__init__(base_url, clients=clients, **kw)
         self.register_every = register_every
+        # Without refreshes the only writes are registrations: a fault test's clients then never
+        # hold a refresh token whose rotation committed while its answer was lost.
+        self.refresh = refresh
 
     def _client(self, number: int) -> None:
         with httpx.Client(base_url=self.base_url, timeout=self.timeout) as client:
@@ -169,7 +180,7 @@ class WriteLoad(Load):
                     last_registration = time.monotonic()
                     fresh = self._register(client, number)
                     pair = fresh or pair
-                else:
+                elif self.refresh:
                     rotated = self._call(
                         client,
                         "refresh",

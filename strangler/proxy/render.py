@@ -41,10 +41,14 @@ ERRORS = (
     (431, "Request headers too large."),
     (494, "Request headers too large."),
     (500, "Internal proxy error."),
-    (502, "Bad gateway: the backend for this route is unreachable."),
     (503, "Service unavailable: the backend for this route is unavailable."),
     (504, "Gateway timeout: the backend for this route did not answer in time."),
 )
+# nginx answers 502 when it cannot reach the backend or the backend breaks the connection (it
+# crashed, it restarts). To a client that is what a backend's own 503 says (its database is
+# unreachable, a handover outlasted its wait): unavailable for now, retry. So it gets the same
+# answer, a 503 (with Retry-After, see strangler.lua), whichever layer noticed.
+ANSWERED_AS = {502: 503}
 
 # Raised while the request line or headers are parsed, before any location is chosen.
 EARLY_ERRORS = frozenset({400, 414, 431, 494})
@@ -132,7 +136,15 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "mirrors": any(location["mirrored"] for location in locations),
         "rate_limited": [route for route in plan.routes if route.rate_limit],
         "errors": [
-            {"status": status, "body": _error_body(text), "early": status in EARLY_ERRORS}
+            {
+                "status": status,
+                "codes": [
+                    *(code for code, answer in ANSWERED_AS.items() if answer == status),
+                    status,
+                ],
+                "body": _error_body(text),
+                "early": status in EARLY_ERRORS,
+            }
             for status, text in ERRORS
         ],
         "servers": [

@@ -15,15 +15,20 @@ from pathlib import Path
 import environ
 
 from .config import (
+    REDIS_VISIBILITY_TIMEOUT,
     database_settings,
     filesystem_broker_options,
     jwt_settings,
     password_hashers,
+    redis_broker_options,
     rest_framework_settings,
     transport_security_settings,
 )
 from .internal_token import internal_token_settings
 from .logging import json_logging
+
+# kombu's Redis transport: plain, TLS and Sentinel URLs.
+REDIS_SCHEMES = ("redis://", "rediss://", "sentinel://")
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
@@ -183,6 +188,12 @@ def backend_settings(
     }
     if broker_url.startswith("filesystem://"):
         settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")
+    elif broker_url.startswith(REDIS_SCHEMES):
+        settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = redis_broker_options(
+            visibility_timeout=env.int(
+                "CELERY_VISIBILITY_TIMEOUT", default=REDIS_VISIBILITY_TIMEOUT
+            )
+        )
     # Access tokens: RS256 JWTs with a `kid`, one key for every backend, so a token survives
     # every flip (strangler.service.config.jwt_settings).
     settings.update(jwt_settings(env, production=production, var_dir=var_dir))

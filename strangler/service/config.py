@@ -57,6 +57,29 @@ def filesystem_broker_options(broker_dir: Path) -> dict:
     }
 
 
+# How long a message a consumer took may stay unacknowledged before Redis hands it to another
+# consumer. The sync consumers acknowledge a batch once it is applied (acks_late), so this is what
+# a batch whose consumer died (SIGKILL, OOM, a lost host) waits before it is applied after all:
+# kombu's default of an hour would leave a copy behind, and a flip refused, for that long. It
+# must exceed the longest a message is legitimately held unacknowledged, or a task still running
+# or waiting for its countdown is delivered twice: a sync batch takes seconds and retries after
+# at most 5 s, but a task retried with exponential backoff is held for its countdown (the
+# monolith's order mails wait up to 128 s), so the default leaves room for that.
+REDIS_VISIBILITY_TIMEOUT = 300
+# kombu sweeps for messages past their visibility timeout every interval x throttle seconds
+# (10 x 10 by default): every 10 s instead, so a redelivery follows the timeout closely.
+REDIS_RESTORE_INTERVAL = 10
+
+
+def redis_broker_options(*, visibility_timeout: int = REDIS_VISIBILITY_TIMEOUT) -> dict:
+    """CELERY_BROKER_TRANSPORT_OPTIONS for kombu's Redis transport."""
+    return {
+        "visibility_timeout": visibility_timeout,
+        "unacked_restore_interval": min(REDIS_RESTORE_INTERVAL, visibility_timeout),
+        "unacked_restore_throttle": 1,
+    }
+
+
 def rest_framework_settings() -> dict:
     """REST_FRAMEWORK for every backend: the chassis' auth, parser, pagination and errors, so
     that the same request gets the same answer whichever backend serves it."""

@@ -32,7 +32,7 @@ import pytest
 
 from tests.adoption import guide
 from tests.migration.harness import REPO_ROOT, free_port, own_database
-from tests.support.broker import empty_sync_queues
+from tests.support.broker import empty_sync_queues, shop_broker_url
 from tests.support.processes import spawn, stop_group
 
 pytestmark = pytest.mark.integration
@@ -188,21 +188,12 @@ class NoteLoad:
             thread.join(timeout=60)
 
 
-def broker_url() -> str:
-    configured = os.environ.get("CELERY_BROKER_URL", "")
-    if configured.startswith("redis://"):
-        return configured.rsplit("/", 1)[0] + "/11"  # a Redis database of our own
-    if configured.startswith("amqp://"):
-        return configured
-    return "redis://127.0.0.1:6379/11"
-
-
 @pytest.fixture
 def adopter(venv: Path, tmp_path: Path) -> Iterator[Adopter]:
     work = tmp_path / "work"
     work.mkdir()
     ports = {name: free_port() for name in ("monolith", "notes", "public", "internal")}
-    broker = broker_url()
+    broker = shop_broker_url(redis_db=11, default="redis://127.0.0.1:6379/11")
     empty_sync_queues(broker, ["monolith", "notes"])
     env = {
         "PATH": f"{venv / 'bin'}:{os.environ['PATH']}",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,18 +18,20 @@ import httpx
 from bench.write_load import PASSWORD
 from strangler.sync.flip import OwnershipHandover
 from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
-from tests.support.broker import empty_sync_queues
+from tests.support.broker import empty_sync_queues, shop_broker_url
 from tests.support.live import AUTH, LiveBackend
 
 CLI_TIMEOUT = 180
 
 
-def _broker_url(var_dir: Path) -> str:
-    """The suite's broker (Redis or RabbitMQ in CI), else a filesystem broker of our own."""
-    configured = os.environ.get("CELERY_BROKER_URL", "")
-    if configured.startswith("redis://"):
-        return configured.rsplit("/", 1)[0] + "/7"  # a Redis database of our own
-    return configured or "filesystem://"
+# The Redis database of the test shops (SHOP_TEST_REDIS_DB overrides it): see shop_broker_url.
+REDIS_DB = 7
+
+
+def broker_url() -> str:
+    """The suite's broker (Redis or RabbitMQ in CI), else a filesystem broker of each shop's own
+    (under its SHOP_VAR_DIR)."""
+    return shop_broker_url(redis_db=REDIS_DB)
 
 
 @dataclass
@@ -92,25 +94,40 @@ class Shop:
                 self.users[email] = me.json()["id"]
 
 
-def running_shop(tmp_path: Path) -> Iterator[Shop]:
+def running_shop(
+    tmp_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    auth_database_url: str | None = None,
+) -> Iterator[Shop]:
+    """The shop, on the suite's broker (`broker_url()`) and fresh databases. `env` is added to
+    every backend's environment (a fault test points CELERY_BROKER_URL at a fault proxy), and
+    `auth_database_url` is the auth service's database (the caller creates it)."""
     var_dir = tmp_path / "var"
     monolith_port, auth_port = free_port(), free_port()
     urls = {
         "monolith": f"http://127.0.0.1:{monolith_port}",
         "auth": f"http://127.0.0.1:{auth_port}",
     }
-    broker_url = _broker_url(var_dir)
-    empty_sync_queues(broker_url, ["monolith", "auth"])
     shared = {
         # Shared key material (one JWT key file) and, by default, one filesystem broker.
         "SHOP_VAR_DIR": str(var_dir),
-        "CELERY_BROKER_URL": broker_url,
+        "CELERY_BROKER_URL": broker_url(),
         "MONOLITH_URL": urls["monolith"],
         "AUTH_URL": urls["auth"],
+        **(env or {}),
     }
+    empty_sync_queues(shared["CELERY_BROKER_URL"], ["monolith", "auth"])
     with (
         LiveBackend(name="x_monolith", env=shared, sync=True, port=monolith_port) as monolith,
-        LiveBackend(name="x_auth", project=AUTH, env=shared, sync=True, port=auth_port) as auth,
+        LiveBackend(
+            name="x_auth",
+            project=AUTH,
+            env=shared,
+            sync=True,
+            port=auth_port,
+            database_url=auth_database_url,
+        ) as auth,
         RunningProxy(tmp_path / "proxy", backends=urls, hooks=(OwnershipHandover(),)) as proxy,
     ):
         cli_env = {**os.environ, **monolith.env, **proxy.env}
@@ -133,6 +150,14 @@ def parity_is_clean(shop: Shop) -> None:
             break
         time.sleep(1)
     assert parity.returncode == 0, parity.stdout + parity.stderr
+
+
+def extract_auth(shop: Shop) -> None:
+    """Step 1-auth, applied as an operator does: backfill the users, parity, apply."""
+    backfill = shop.strangle("backfill", "auth")
+    assert backfill.returncode == 0, backfill.stdout + backfill.stderr
+    parity_is_clean(shop)
+    flip(shop, "apply", "1-auth")
 
 
 def flip(shop: Shop, *command: str) -> float:

@@ -113,11 +113,13 @@ def test_token_requests_beyond_the_rate_limit_get_a_json_429(proxy):
     assert httpx.get(f"{proxy.public_url}/api/products").status_code == 200
 
 
-def test_an_unreachable_backend_is_a_json_502(proxy, echo_backends):
+def test_an_unreachable_backend_is_a_json_503_saying_when_to_retry(proxy, echo_backends):
     echo_backends["monolith"].stop()
     response = httpx.post(f"{proxy.public_url}/api/products")
-    assert response.status_code == 502
-    assert response.json()["detail"].startswith("Bad gateway")
+    assert response.status_code == 503
+    assert response.json()["detail"].startswith("Service unavailable")
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["X-Request-ID"]
     assert "X-Served-By" not in response.headers
 
 

@@ -152,9 +152,13 @@ def test_only_the_internal_listener_serves_internal_paths_and_the_admin_api(shop
 
 def test_every_error_nginx_produces_is_json(shop_plan):
     config = render(shop_plan, "0-monolith")
-    for status in (404, 413, 429, 502, 503, 504):
+    for status in (404, 413, 429, 504):
         assert f"error_page {status} @strangler_{status};" in config
         assert re.search(rf"return {status} '\{{\"detail\":\"[^\"]+\"\}}\\n';", config)
+    # A backend nginx cannot reach (its 502) is unavailable for now, as a backend's own 503 says.
+    assert "error_page 502 503 =503 @strangler_503;" in config
+    assert re.search(r"return 503 '\{\"detail\":\"Service unavailable: [^\"]+\"\}\\n';", config)
+    assert "return 502" not in config
     assert "default_type application/json;" in config
     assert "client_max_body_size 1m;" in config
 

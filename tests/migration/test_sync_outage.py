@@ -11,7 +11,7 @@ import pytest
 from strangler.sync.backfill import backfill
 from strangler.sync.client import BackendSync
 from strangler.sync.flip import check_parity
-from tests.migration.auth_shop import PASSWORD, _broker_url
+from tests.migration.auth_shop import PASSWORD, broker_url
 from tests.migration.harness import free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, LiveBackend
@@ -33,11 +33,11 @@ def _register(client: httpx.Client, count: int) -> list[int]:
 
 def test_events_written_while_the_consumer_is_down_are_applied_when_it_returns(tmp_path):
     monolith_port, auth_port = free_port(), free_port()
-    broker_url = _broker_url(tmp_path / "var")
-    empty_sync_queues(broker_url, ["monolith", "auth"])
+    broker = broker_url()
+    empty_sync_queues(broker, ["monolith", "auth"])
     shared = {
         "SHOP_VAR_DIR": str(tmp_path / "var"),
-        "CELERY_BROKER_URL": broker_url,
+        "CELERY_BROKER_URL": broker,
         "MONOLITH_URL": f"http://127.0.0.1:{monolith_port}",
         "AUTH_URL": f"http://127.0.0.1:{auth_port}",
     }

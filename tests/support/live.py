@@ -98,6 +98,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL to the process group: no handler runs, nothing is cleaned up or acknowledged."""
+    signal_group(process, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT)
+
+
 def _venv_bin(name: str) -> str:
     candidate = REPO_ROOT / ".venv" / "bin" / name
     if candidate.exists():
@@ -140,6 +146,7 @@ class LiveBackend:
         self._fixed_port = port
         self._companions: list[subprocess.Popen[bytes]] = []
         self._consumers: list[subprocess.Popen[bytes]] = []
+        self._relays: list[subprocess.Popen[bytes]] = []
         self.products = products
         self.workers = workers
         self._requested_database_url = database_url
@@ -192,12 +199,19 @@ class LiveBackend:
 
     def crash(self) -> None:
         """Every process of the backend killed at once; its database stays (a crashed host)."""
-        companions, self._companions, self._consumers = self._companions, [], []
+        companions, self._companions, self._consumers, self._relays = self._companions, [], [], []
         process, self._process = self._process, None
         for running in [*companions, process]:
             if running is not None:
-                signal_group(running, signal.SIGKILL)
-                running.wait(timeout=STOP_TIMEOUT)
+                _kill(running)
+
+    def restart(self) -> None:
+        """After `crash()`: gunicorn again on the same port and database, with the sync
+        processes when the backend has them."""
+        self._fixed_port = self.port  # the proxy and the other backends know this address
+        self._serve()
+        if self.sync:
+            self._start_sync_processes()
 
     @property
     def pid(self) -> int | None:
@@ -323,25 +337,41 @@ class LiveBackend:
         """The consumer of this backend's sync queue and the relay of its outbox (as the
         supervisor programs <name>-sync and <name>-relay run them)."""
         self.start_sync_consumer()
-        self._companions.append(
-            self._spawn(
-                [
-                    _venv_bin("python"),
-                    str(REPO_ROOT / self.project.manage),
-                    "sync_relay",
-                    "--interval",
-                    "0.05",
-                ],
-                cwd=REPO_ROOT,
-            )
-        )
+        self.start_relay()
 
-    def stop_sync_consumer(self) -> None:
-        """Stops the consumers of this backend's sync queues (their messages wait in the broker)."""
+    def start_relay(self) -> None:
+        relay = self._spawn(
+            [
+                _venv_bin("python"),
+                str(REPO_ROOT / self.project.manage),
+                "sync_relay",
+                "--interval",
+                "0.05",
+            ],
+            cwd=REPO_ROOT,
+        )
+        self._relays.append(relay)
+        self._companions.append(relay)
+
+    def stop_relay(self, *, kill: bool = False) -> None:
+        """Stops the outbox relay (its unsent rows wait in the database); `kill` sends SIGKILL
+        instead of asking it to stop."""
+        relays, self._relays = self._relays, []
+        self._stop_companions(relays, kill=kill)
+
+    def stop_sync_consumer(self, *, kill: bool = False) -> None:
+        """Stops the consumers of this backend's sync queues (their messages wait in the broker);
+        `kill` sends SIGKILL, so a batch being applied is cut short unacknowledged."""
         consumers, self._consumers = self._consumers, []
-        for consumer in consumers:
-            self._companions.remove(consumer)
-            stop_group(consumer)
+        self._stop_companions(consumers, kill=kill)
+
+    def _stop_companions(self, processes: list[subprocess.Popen[bytes]], *, kill: bool) -> None:
+        for process in processes:
+            self._companions.remove(process)
+            if kill:
+                _kill(process)
+            else:
+                stop_group(process)
 
     def start_sync_consumer(self) -> None:
         """One consumer per sync partition, as the supervisor programs <name>-sync run them."""

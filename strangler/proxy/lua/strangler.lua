@@ -199,8 +199,14 @@ local function answered_by()
     return tries > 1 and fallback or primary
 end
 
+-- The proxy's own 503 (a backend it cannot reach) says when to retry, as a backend's 503 does.
+local RETRY_AFTER = "1"
+
 function M.header_filter()
     local generated = ngx.var.strangler_generated == "1"
+    if generated and ngx.status == ngx.HTTP_SERVICE_UNAVAILABLE then
+        ngx.header["Retry-After"] = RETRY_AFTER
+    end
     if ngx.is_subrequest or generated or ngx.var.strangler_upstream == "" then
         return
     end
