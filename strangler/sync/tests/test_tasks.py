@@ -3,11 +3,12 @@ import uuid
 
 import pytest
 from celery.exceptions import Retry
+from django.db import OperationalError
 
 from accounts.models import RefreshToken, User
 from strangler.sync.models import InboxEvent
 from strangler.sync.relay import APPLY_EVENTS_TASK
-from strangler.sync.tasks import apply_events_task
+from strangler.sync.tasks import ORPHAN_RETRIES, apply_events_task
 
 USER = {
     "email": "copied@example.com",
@@ -50,8 +51,8 @@ def retries(monkeypatch):
     """What the task asks Celery to retry, instead of a real retry."""
     asked = []
 
-    def retry(*, args, countdown, **options):
-        asked.append({"args": args, "countdown": countdown})
+    def retry(*, countdown, args=None, kwargs=None, exc=None, **options):
+        asked.append({"args": args, "kwargs": kwargs, "countdown": countdown, "exc": exc})
         return Retry("retry asked")
 
     monkeypatch.setattr(apply_events_task, "retry", retry)
@@ -86,6 +87,7 @@ def test_an_event_whose_parent_is_missing_is_retried_alone_and_holds_up_no_other
     assert not RefreshToken.objects.filter(pk=61).exists()
     (asked,) = retries
     assert asked["args"] == [[orphan]]
+    assert asked["kwargs"] == {"orphan_retries": 1}
     # Not marked as seen: the retry (or a later redelivery) can still apply it.
     assert list(InboxEvent.objects.values_list("aggregate_type", flat=True)) == ["user"]
 
@@ -93,13 +95,32 @@ def test_an_event_whose_parent_is_missing_is_retried_alone_and_holds_up_no_other
 @pytest.mark.django_db(transaction=True)
 def test_after_the_last_retry_an_orphan_is_logged_for_a_backfill_and_dropped(retries, caplog):
     orphan = _message("refresh_token", 62, 3, _token(999))
-    apply_events_task.push_request(retries=apply_events_task.max_retries)
-    try:
-        with caplog.at_level(logging.ERROR, logger="strangler.sync.tasks"):
-            assert apply_events_task.run([orphan]) == {}
-    finally:
-        apply_events_task.pop_request()
+    with caplog.at_level(logging.ERROR, logger="strangler.sync.tasks"):
+        assert apply_events_task.run([orphan], orphan_retries=ORPHAN_RETRIES) == {}
 
     assert retries == []
     assert "need a backfill" in caplog.text
     assert "('refresh_token', '62', 3)" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_batch_waits_for_its_unreachable_database_however_long_it_takes(retries, monkeypatch):
+    lost = OperationalError("connection failed: server closed the connection unexpectedly")
+
+    def unreachable(events):
+        raise lost
+
+    monkeypatch.setattr("strangler.sync.tasks.apply_events", unreachable)
+    user = _message("user", 52, 1, USER)
+    # Long past any retry limit: an outage of minutes is waited out, never given up on.
+    apply_events_task.push_request(retries=10_000)
+    try:
+        with pytest.raises(Retry):
+            apply_events_task.run([user])
+    finally:
+        apply_events_task.pop_request()
+
+    (asked,) = retries
+    assert asked["exc"] is lost
+    assert asked["countdown"] == 5.0
+    assert asked["args"] is None  # the whole batch, as it came
