@@ -5,6 +5,7 @@ fault proxy (tests/support/faults.py) in front of the server a case takes away."
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -32,9 +33,29 @@ def redis_broker() -> str:
     return url
 
 
+def postgres_database() -> None:
+    if not is_postgres_url(os.environ.get("MONOLITH_DATABASE_URL")):
+        pytest.skip("needs PostgreSQL (MONOLITH_DATABASE_URL=postgres://...), as CI runs")
+
+
 @pytest.fixture
 def shop(tmp_path) -> Iterator[Shop]:
     yield from running_shop(tmp_path)
+
+
+# What the test waits before a batch taken by a killed consumer is redelivered: the shop's
+# CELERY_VISIBILITY_TIMEOUT (the default, 5 minutes, is longer than a test should wait).
+REDELIVERY_SECONDS = 10
+
+
+@pytest.fixture
+def shop_redelivering_quickly(tmp_path) -> Iterator[Shop]:
+    """The shop on Redis and PostgreSQL (a test holds its sync at a chosen statement with a
+    table lock), where Redis hands a batch nobody acknowledged to another consumer after
+    REDELIVERY_SECONDS."""
+    redis_broker()
+    postgres_database()
+    yield from running_shop(tmp_path, env={"CELERY_VISIBILITY_TIMEOUT": str(REDELIVERY_SECONDS)})
 
 
 @pytest.fixture
@@ -52,9 +73,9 @@ def shop_behind_broker_fault(tmp_path, broker_fault) -> Iterator[Shop]:
 @pytest.fixture
 def auth_database_fault() -> Iterator[tuple[str, FaultProxy]]:
     """The auth service's database (its URL) and a fault proxy in front of it."""
+    postgres_database()
     with own_database("faults_auth") as url:
-        if not is_postgres_url(url):
-            pytest.skip("needs PostgreSQL (MONOLITH_DATABASE_URL=postgres://...), as CI runs")
+        assert url is not None
         with FaultProxy.in_front_of(url) as fault:
             yield url, fault
 

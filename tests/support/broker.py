@@ -48,12 +48,32 @@ def empty_sync_queues(broker_url: str, backends: list[str]) -> None:
             _drop_unacknowledged(connection, queues)
 
 
+def _unacknowledged_tags(connection: Connection, queues: set[str]) -> list[str]:
+    """The delivery tags of the messages of `queues` that consumers took and did not acknowledge
+    (kombu's Redis transport keeps them until they are acknowledged or restored)."""
+    client = connection.default_channel.client
+    tags = []
+    for tag, raw in client.hgetall(REDIS_UNACKED_KEY).items():
+        _message, _exchange, routing_key = json.loads(raw)
+        if routing_key in queues:
+            tags.append(tag)
+    return tags
+
+
 def _drop_unacknowledged(connection: Connection, queues: set[str]) -> None:
     """Messages of `queues` taken by a consumer that died: Redis would hand them back to this
     test's consumers once their visibility timeout passes."""
     client = connection.default_channel.client
-    for tag, raw in client.hgetall(REDIS_UNACKED_KEY).items():
-        _message, _exchange, routing_key = json.loads(raw)
-        if routing_key in queues:
-            client.hdel(REDIS_UNACKED_KEY, tag)
-            client.zrem(REDIS_UNACKED_INDEX_KEY, tag)
+    for tag in _unacknowledged_tags(connection, queues):
+        client.hdel(REDIS_UNACKED_KEY, tag)
+        client.zrem(REDIS_UNACKED_INDEX_KEY, tag)
+
+
+def sync_messages_held(broker_url: str, backend: str) -> int:
+    """The messages for `backend`'s sync consumers that a Redis broker holds: waiting in their
+    queues, or taken by a consumer and not acknowledged yet."""
+    queues = set(partitions.queues(backend))
+    with Connection(broker_url) as connection:
+        client = connection.default_channel.client
+        waiting = sum(client.llen(name) for name in queues)
+        return waiting + len(_unacknowledged_tags(connection, queues))
