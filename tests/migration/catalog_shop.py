@@ -11,7 +11,7 @@ from pathlib import Path
 
 from strangler.sync.flip import OwnershipHandover
 from strangler.sync.readiness import CopiesReady
-from tests.migration.auth_shop import Shop, _broker_url
+from tests.migration.auth_shop import Shop, broker_url
 from tests.migration.harness import RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, CATALOG, LiveBackend
@@ -46,7 +46,7 @@ def running_catalog_shop(tmp_path: Path) -> Iterator[CatalogShop]:
     ports = {name: free_port() for name in ("monolith", "auth", "catalog")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     internal_port = free_port()
-    broker = _broker_url(var_dir)
+    broker = broker_url()
     empty_sync_queues(broker, list(urls))
     shared = {
         "SHOP_VAR_DIR": str(var_dir),
