@@ -1,5 +1,5 @@
-"""What every fault case checks once the fault is over: writes acknowledged to clients are on
-both backends, and the copies agree (parity)."""
+"""What the fault cases check: a write refused during a fault is a JSON 503, and once the fault
+is over the writes acknowledged to clients are on both backends and the copies agree (parity)."""
 
 from __future__ import annotations
 
@@ -21,5 +21,8 @@ def nothing_was_lost(shop: Shop, user_ids: set[int]) -> None:
 
 
 def a_json_503(response: httpx.Response) -> dict:
-    """A write the backend cannot take now: 503 with the JSON error shape, never a 500 or HTML."""
-    return shapes.error_detail(response, 503)
+    """A write the backend cannot take now: 503 in the JSON error shape, saying when to retry,
+    whichever layer answered (the proxy for a dead backend, the backend for its database)."""
+    body = shapes.error_detail(response, 503)
+    assert response.headers.get("Retry-After") == "1", response.headers
+    return body

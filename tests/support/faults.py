@@ -25,6 +25,10 @@ _RESET = struct.pack("ii", 1, 0)
 def _reset(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET)
+    # close() alone does not wake a pump thread blocked in recv() on the socket, and the socket
+    # lives (and the reset waits) until that returns; shutdown() wakes it at once.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
 
