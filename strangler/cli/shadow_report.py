@@ -6,13 +6,14 @@ entry, and on the whole route once it is noisy in the plan's `gates.shadow.noise
 of the entries where it appears); the plan's `gates.shadow.ignore` names fields never
 compared. A differing status counts as a difference in the field `status`.
 
-Exit 0 only when every route passes: at least `min_compared` answers compared, at most
-`max_differing_rate` of them differing. `strangle apply` of a step that moves or splits a
-shadowed route requires the same.
+Exit 0 only when the report passes: at least `min_compared` answers compared over its routes
+together, and on every route at most `max_differing_rate` of them differing (a route with
+fewer than `min_compared` compared and none differing is not judged alone). `strangle apply`
+of a step that moves or splits a shadowed route requires the same.
 
 --json prints one object (before a failing report makes the command fail):
-  step, threshold (max_differing_rate), min_compared, noise_min_share, dropped (copies the
-  proxy refused, too many in flight), passed, and
+  step, threshold (max_differing_rate), min_compared, noise_min_share, compared (over every
+  route), dropped (copies the proxy refused, too many in flight), passed, and
   routes [{route, compared, differing, differing_rate (null: none compared), passed, reason,
           top_fields [{field, differing, example {request_id, method, uri, path, primary,
                        shadow}}] (a side lacking the field has no key),
@@ -71,6 +72,7 @@ def as_json(report: Report, *, top: int) -> dict[str, Any]:
         "threshold": settings.max_differing_rate,
         "min_compared": settings.min_compared,
         "noise_min_share": settings.noise_min_share,
+        "compared": report.compared,
         "dropped": report.dropped,
         "passed": report.passed,
     }
@@ -117,7 +119,8 @@ def print_report(ctx: Context, report: Report, *, top: int) -> None:
     line, settings = ctx.out.line, report.settings
     line(
         f"Shadow report of step {report.step}: at most {settings.max_differing_rate:.1%} "
-        f"differing of at least {settings.min_compared} compared per route"
+        f"differing per route, of at least {settings.min_compared} compared in all "
+        f"({report.compared} compared)"
         + (f" ({report.dropped} copies dropped by the proxy)" if report.dropped else "")
     )
     rows = [
@@ -126,7 +129,7 @@ def print_report(ctx: Context, report: Report, *, top: int) -> None:
             str(route.compared),
             str(route.differing),
             "-" if route.differing_rate is None else f"{route.differing_rate:.1%}",
-            "pass" if route.passed else f"FAIL: {route.reason}",
+            _verdict(route),
         ]
         for route in report.routes
     ]
@@ -137,6 +140,14 @@ def print_report(ctx: Context, report: Report, *, top: int) -> None:
             line(f"{route.route}:")
             for detail in details:
                 line(f"  {detail}")
+
+
+def _verdict(route: RouteReport) -> str:
+    if not route.passed:
+        return f"FAIL: {route.reason}"
+    # A route passing with a reason was not judged alone (too few compared): "pass" would
+    # claim it was.
+    return route.reason or "pass"
 
 
 def _details(route: RouteReport, *, top: int) -> list[str]:

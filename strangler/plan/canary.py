@@ -1,8 +1,9 @@
 """`gates.canary` in plan.yaml: the thresholds of the canary analysis that gates leaving a split.
 
 Like Flagger's analysis, a step that gives a canary more of a route's reads than a split step
-does is applied only when, over the last `window_minutes` at the split step, each canary served
-at least `min_requests` of the route's reads (and so did the primary), its 5xx rate is at most
+does is applied only when, over the last `window_minutes` at the split step, on every split
+route where the canary and the primary each served at least `min_requests` reads (at least one
+route must have: thinner routes are not judged alone), the canary's 5xx rate is at most
 `max_error_rate_increase` above the primary's, and its p99 at most `max_p99_ratio` times the
 primary's. nginx times requests to the millisecond, so p99s under `p99_floor_ms` count as
 `p99_floor_ms`: 2 ms against 4 ms is noise, not a regression. `strangler.proxy.canary` applies

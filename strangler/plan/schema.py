@@ -92,7 +92,8 @@ class ShadowGateIn(_Strict):
 
     # At most this share of the compared answers may differ (after noise and ignored fields).
     max_differing_rate: float = Field(default=0.01, ge=0, le=1)
-    # Fewer compared answers than this, and a route has not been tried enough to pass.
+    # The report needs this many answers compared over its routes together; a route with
+    # fewer, none differing, is not judged alone (one with differences fails on its rate).
     min_compared: int = Field(default=20, ge=0, le=1_000_000)
     # A field that differs between the primary's two answers to one request in at least this
     # share of the route's entries where it appears is noise for the route.

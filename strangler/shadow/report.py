@@ -99,7 +99,7 @@ class RouteReport:
     truncated: int  # an answer cut at the proxy's shadow_body_limit: not compared
     without_secondary: int  # compared without the primary's second answer
     passed: bool
-    reason: str  # why it did not pass; empty when it did
+    reason: str  # why it failed, or why it was not judged; empty when judged and passed
 
     @property
     def differing_rate(self) -> float | None:

@@ -96,3 +96,21 @@ def test_each_backend_allows_the_host_names_it_is_called_by_whatever_public_name
     with_public_names = json.loads(result.stdout)
     for name in backend.from_its_image:
         assert called_by | {PUBLIC_HOST} <= allowed_hosts(with_public_names, name), name
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=lambda backend: backend.name)
+def test_each_backend_believes_x_forwarded_for_from_the_proxys_fixed_address_only(
+    backend: Backend, compose_config: dict[str, Any]
+) -> None:
+    # Without it every client would have the proxy's address: one login lockout and one rate
+    # limit for everyone.
+    proxy_address = ipaddress.ip_address(
+        service(compose_config, PROXY)["networks"][INTERNAL]["ipv4_address"]
+    )
+    subnet = ipaddress.ip_network(
+        compose_config["networks"][INTERNAL]["ipam"]["config"][0]["subnet"]
+    )
+    assert proxy_address in subnet
+    for name in backend.from_its_image:
+        trusted = service(compose_config, name)["environment"]["STRANGLER_TRUSTED_PROXIES"]
+        assert ipaddress.ip_network(trusted) == ipaddress.ip_network(f"{proxy_address}/32"), name

@@ -116,3 +116,36 @@ describe("choice.wrote_recently", function()
         assert.is_truthy(choice.wrote_cookie(1000, true):find("; Secure$"))
     end)
 end)
+
+describe("choice.bucket", function()
+    it("gives 100 consecutive user ids every bucket once", function()
+        local seen = {}
+        for id = 1000, 1099 do
+            seen[choice.bucket("u:" .. id, 0)] = true
+        end
+        local count = 0
+        for _ in pairs(seen) do
+            count = count + 1
+        end
+        assert.are.equal(100, count)
+    end)
+
+    it("puts 4 or 5 of any 40 consecutive users on a 10% canary", function()
+        local split = { { "monolith", 90 }, { "catalog", 10 } }
+        for start = 1, 500 do
+            local on_canary = 0
+            for id = start, start + 39 do
+                if choice.pick(split, choice.bucket("u:" .. id, 0)) == "catalog" then
+                    on_canary = on_canary + 1
+                end
+            end
+            assert.is_true(on_canary >= 3 and on_canary <= 5, "from id " .. start)
+        end
+    end)
+
+    it("keeps nginx's hashed bucket for cookie ids and text subjects", function()
+        assert.are.equal(37, choice.bucket("c:0123456789abcdef0123456789abcdef", 37))
+        assert.are.equal(37, choice.bucket("u:alice", 37))
+        assert.are.equal(37, choice.bucket("u:1234567890123456789", 37))
+    end)
+end)

@@ -180,11 +180,18 @@ def strangle(canary: RunningProxy, *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-def too_few(route: str, seen: int) -> str:
+def too_few(seen: int) -> str:
+    """A regular expression: the one reason to refuse while each side of every split route
+    served `seen` reads, fewer than the shop plan's 10. Products' counts vary: finding the users
+    read it too, always once on the side found last (so it stays under 10 for `seen` under 9)."""
+    both = f"catalog served {seen} and monolith served {seen}"
     return (
-        f"too few requests to judge catalog on {route}: catalog served {seen} and monolith "
-        f"served {seen} in the last 5 min at {CANARY_STEP}, fewer than 50 "
-        "(gates.canary.min_requests)"
+        re.escape(f"too few requests to judge catalog: on categories {both}; ")
+        + r"on products (?:catalog|monolith) served \d+(?: and monolith served \d+)?; "
+        + re.escape(
+            f"on product {both} in the last 5 min at {CANARY_STEP}, fewer than 10 on each side "
+            "of at least one split route (gates.canary.min_requests)"
+        )
     )
 
 
@@ -214,23 +221,22 @@ def test_status_shows_each_split_backends_requests_5xx_rate_and_p99_and_the_anal
     assert routes["categories"]["via"]["monolith"]["requests"] == 10
     assert [name for name, route in routes.items() if route["split"]] == list(SPLIT_PATHS)
     canary_verdict = data["canary"]
-    assert {k: v for k, v in canary_verdict.items() if k != "reasons"} == {
+    # Too few reads to judge any route, the catalog's failures notwithstanding.
+    assert {k: v for k, v in canary_verdict.items() if k not in ("reasons", "summary")} == {
         "step": CANARY_STEP,
         "next": "4-catalog",
         "minutes": 5.0,
         "passed": False,
-        "summary": too_few("categories", 5) + " (and 2 more problems)",
     }
-    assert len(canary_verdict["reasons"]) == 3
+    assert canary_verdict["reasons"] == [canary_verdict["summary"]]
+    assert re.fullmatch(too_few(5), canary_verdict["summary"]), canary_verdict["summary"]
 
     text = strangle(canary, "status")
     assert text.returncode == 0, text.stderr
     assert re.search(r"split catalog 10% +5 +100\.0% +\d+ms", text.stdout), text.stdout
     assert re.search(r"split monolith 90% +5 +0\.0% +\d+ms", text.stdout), text.stdout
-    assert (
-        f"Canary analysis for 4-catalog (last 5 min at {CANARY_STEP}): "
-        f"{too_few('categories', 5)} (and 2 more problems)"
-    ) in text.stdout
+    heading = re.escape(f"Canary analysis for 4-catalog (last 5 min at {CANARY_STEP}): ")
+    assert re.search(f"^{heading}{too_few(5)}$", text.stdout, re.MULTILINE), text.stdout
 
 
 def test_apply_of_the_next_step_refuses_in_one_line_while_too_few_requests_were_seen(canary):
@@ -238,9 +244,8 @@ def test_apply_of_the_next_step_refuses_in_one_line_while_too_few_requests_were_
     # The console script with its default hooks: the analysis refuses before any handover.
     result = strangle(canary, "apply", "4-catalog")
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        f"strangle: canary analysis: {too_few('categories', 3)} (and 2 more problems)"
-    ]
+    (line,) = result.stderr.splitlines()
+    assert re.fullmatch(f"strangle: canary analysis: {too_few(3)}", line), line
     assert canary.controller.admin().live().step == CANARY_STEP
 
 

@@ -3,6 +3,8 @@ per-backend traffic, the split figures from the access log, and `gates.canary` i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from strangler.plan import CanaryGate, PlanError, parse_plan
@@ -96,13 +98,38 @@ def test_a_canary_as_good_as_the_primary_passes():
     assert reasons(traffic(catalog=(100, 1, 25.0), monolith=(900, 3, 20.0))) == ()
 
 
-def test_too_few_requests_on_either_side_refuses_naming_both_counts():
+def test_too_few_requests_on_either_side_of_every_route_refuses_naming_both_counts():
     assert reasons(traffic(catalog=(49, 0, 5.0), monolith=(40, 0, 5.0))) == (
-        "too few requests to judge catalog on products: catalog served 49 and monolith served "
-        "40 in the last 5 min at 1-canary, fewer than 50 (gates.canary.min_requests)",
+        "too few requests to judge catalog: on products catalog served 49 and monolith served "
+        "40 in the last 5 min at 1-canary, fewer than 50 on each side of at least one split "
+        "route (gates.canary.min_requests)",
     )
     (only,) = reasons({("products", "monolith"): Traffic(900, 0, 5.0)})
-    assert "catalog served 0 in the last 5 min" in only
+    assert "on products catalog served 0 in the last 5 min" in only
+
+
+def test_a_route_with_too_few_requests_is_not_judged_while_another_route_is():
+    both = (*PRODUCTS, Promotion(route="product", primary="monolith", canary="catalog"))
+    figures = {
+        **traffic(catalog=(100, 0, 25.0)),
+        # Every read failed, and slowly: still too few to judge the detail route alone.
+        ("product", "catalog"): Traffic(requests=3, errors=3, p99_ms=900.0),
+        ("product", "monolith"): Traffic(requests=900, errors=0, p99_ms=20.0),
+    }
+    assert analyse(both, figures, gate=GATE, step="1-canary") == ()
+    # The route judged still refuses on its own figures, and alone.
+    figures.update(traffic(catalog=(100, 3, 5.0), monolith=(1000, 10, 5.0)))
+    assert analyse(both, figures, gate=GATE, step="1-canary") == (
+        "catalog's 5xx rate on products is 3.0%, more than monolith's 1.0% + 1 points "
+        "(gates.canary.max_error_rate_increase)",
+    )
+    # With no route judged, one reason names every route's counts.
+    figures.update(traffic(catalog=(49, 0, 5.0)))
+    assert analyse(both, figures, gate=GATE, step="1-canary") == (
+        "too few requests to judge catalog: on products catalog served 49; on product catalog "
+        "served 3 in the last 5 min at 1-canary, fewer than 50 on each side of at least one "
+        "split route (gates.canary.min_requests)",
+    )
 
 
 def test_a_5xx_rate_beyond_the_primarys_plus_the_allowed_increase_refuses():
@@ -175,7 +202,7 @@ def test_split_figures_are_per_chosen_backend_and_count_what_the_fallback_answer
 def test_the_gate_has_defaults_and_the_shop_plan_sets_its_own(shop_plan):
     defaults = parse_plan(PLAN, file="plan.yaml", env={}).gates.canary
     assert defaults == GATE
-    assert shop_plan.gates.canary == GATE
+    assert shop_plan.gates.canary == replace(GATE, min_requests=10)
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ def problems(gates: str) -> list[str]:
     return [str(issue) for issue in caught.value.issues]
 
 
-def test_the_shop_plan_gates_its_shadow_step_at_one_percent_of_twenty(shop_plan):
+def test_the_shop_plan_gates_its_shadow_step_at_one_percent_of_ten_in_all(shop_plan):
     assert shop_plan.gates.shadow == ShadowGateSettings(
-        max_differing_rate=0.01, min_compared=20, noise_min_share=0.1
+        max_differing_rate=0.01, min_compared=10, noise_min_share=0.1
     )
 
 

@@ -9,6 +9,7 @@ answers) and the name of the backend that gave it (a real difference: monolith v
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import httpx
@@ -27,7 +28,7 @@ READS = {
     "products": "/api/products?page={n}",
     "product": "/api/products/{n}",
 }
-PER_ROUTE = 20  # the shop plan's gates.shadow.min_compared
+PER_ROUTE = 10  # the shop plan's gates.shadow.min_compared: each route is judged alone
 SETTLE_TIMEOUT = 20.0
 
 
@@ -94,17 +95,18 @@ def test_a_real_difference_fails_the_report_with_its_field_and_an_example_and_no
     assert_one_line_error(result, "the shadow report of step 2-catalog-shadow fails")
     data = json.loads(out)
     assert {"routes", "threshold", "passed"} <= set(data)
-    assert (data["threshold"], data["min_compared"], data["passed"]) == (0.01, 20, False)
+    assert (data["threshold"], data["min_compared"], data["passed"]) == (0.01, 10, False)
+    assert data["compared"] == 3 * PER_ROUTE
     assert [r["route"] for r in data["routes"]] == list(READS)
     for route in data["routes"]:
         assert {"route", "compared", "differing", "top_fields"} <= set(route)
-        assert (route["compared"], route["differing"], route["differing_rate"]) == (20, 20, 1.0)
+        assert (route["compared"], route["differing"], route["differing_rate"]) == (10, 10, 1.0)
         # answer_id differs in every answer, the primary's two included: noise, not compared.
         assert [(n["field"], n["noisy"], n["seen"]) for n in route["noise"]] == [
-            ("answer_id", 20, 20)
+            ("answer_id", 10, 10)
         ]
         (top,) = route["top_fields"]
-        assert (top["field"], top["differing"]) == ("backend", 20)
+        assert (top["field"], top["differing"]) == ("backend", 10)
         example = top["example"]
         assert (example["primary"], example["shadow"], example["path"]) == (
             "monolith",
@@ -116,9 +118,9 @@ def test_a_real_difference_fails_the_report_with_its_field_and_an_example_and_no
     result, out = report(shadowing, "--route", "products")
     assert result.returncode == 1
     assert "products" in out and "categories" not in out
-    assert "backend: 20 differ; e.g. GET /api/products?page=1" in out
+    assert "backend: 10 differ; e.g. GET /api/products?page=1" in out
     assert '"monolith" (primary) vs "catalog" (shadow)' in out
-    assert "noise, the primary differing from itself: answer_id (20 of 20)" in out
+    assert "noise, the primary differing from itself: answer_id (10 of 10)" in out
 
     # After a fix in the shadow backend, the old answers can be dropped and judged afresh.
     cleared = strangle("shadow", "--clear", env=shadowing.env)
@@ -127,9 +129,15 @@ def test_a_real_difference_fails_the_report_with_its_field_and_an_example_and_no
         "0 entries shown, 0 in flight, 0 dropped",
     ]
     result, out = report(shadowing, "--json")
-    assert result.returncode == 1
-    assert {(r["compared"], r["reason"]) for r in json.loads(out)["routes"]} == {
-        (0, "0 compared, fewer than 20")
+    assert_one_line_error(
+        result,
+        "the shadow report of step 2-catalog-shadow fails: only 0 answers compared in all, "
+        "fewer than 10 (gates.shadow.min_compared)",
+    )
+    data = json.loads(out)
+    assert (data["compared"], data["passed"]) == (0, False)
+    assert {(r["compared"], r["passed"], r["reason"]) for r in data["routes"]} == {
+        (0, True, "only 0 compared, fewer than 10: not judged")
     }
 
 
@@ -139,7 +147,7 @@ def test_apply_of_the_canary_is_refused_while_the_shadow_report_fails(shadowing)
     assert_one_line_error(
         result,
         "ShadowGate.before_flip refused: the shadow report of step 2-catalog-shadow fails: "
-        "categories: 20 of 20 differ (100.0%, over 1.0%, most in backend)",
+        "categories: 10 of 10 differ (100.0%, over 1.0%, most in backend)",
     )
     assert shadowing.controller.admin().live().step == "2-catalog-shadow"
     assert shadowing.controller.state().step == "2-catalog-shadow"
@@ -154,9 +162,22 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     proxy = shadowing_ignoring_backend
     result, out = report(proxy, "--json")
     assert result.returncode == 1  # nothing compared yet
-    assert {r["reason"] for r in json.loads(out)["routes"]} == {"0 compared, fewer than 20"}
+    assert {r["reason"] for r in json.loads(out)["routes"]} == {
+        "only 0 compared, fewer than 10: not judged"
+    }
+    result, out = report(proxy)
+    assert result.returncode == 1
+    # Not judged is not "pass".
+    assert re.search(
+        r"^  categories +0 +0 +- +only 0 compared, fewer than 10: not judged$", out, re.M
+    )
     refused = strangle("apply", "3-catalog-canary", env=proxy.env)
-    assert_one_line_error(refused, "categories: 0 compared, fewer than 20")
+    assert_one_line_error(
+        refused,
+        "ShadowGate.before_flip refused: the shadow report of step 2-catalog-shadow fails: "
+        "only 0 answers compared in all, fewer than 10 (gates.shadow.min_compared) "
+        "(`strangle shadow-report` shows why)",
+    )
 
     mirror_reads(proxy)
     result, out = report(proxy, "--json")
@@ -164,11 +185,16 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     data = json.loads(out)
     assert data["passed"] is True
     for route in data["routes"]:
-        assert (route["compared"], route["differing"], route["top_fields"]) == (20, 0, [])
+        assert (route["compared"], route["differing"], route["top_fields"]) == (10, 0, [])
+        assert (route["passed"], route["reason"]) == (True, "")
         assert route["ignored"] == ["backend"]
         assert [n["field"] for n in route["noise"]] == ["answer_id"]
     result, out = report(proxy)
     assert result.returncode == 0
+    assert out.startswith(
+        "Shadow report of step 2-catalog-shadow: at most 1.0% differing per route, of at least "
+        "10 compared in all (30 compared)\n"
+    )
     assert out.rstrip().endswith("the shadow report of step 2-catalog-shadow passes")
 
     applied = strangle("apply", "3-catalog-canary", env=proxy.env)

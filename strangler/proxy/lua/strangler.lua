@@ -142,7 +142,9 @@ function M.route(location_id)
         end
         ngx.var.strangler_sticky = key
         if not choice.wrote_recently(ngx.var[WROTE_VAR], ngx.now()) then
-            backend = choice.pick(target.split, tonumber(ngx.var.strangler_bucket))
+            backend = choice.pick(
+                target.split, choice.bucket(key, tonumber(ngx.var.strangler_bucket))
+            )
         end
         -- The access log's `split`: whom the split chose, even if the fallback answers.
         ngx.var.strangler_split = backend

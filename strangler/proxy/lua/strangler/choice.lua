@@ -95,6 +95,21 @@ function M.wrote_recently(value, now)
     return until_ ~= nil and until_ >= now and until_ <= now + M.WROTE_SECONDS + 1
 end
 
+-- The 0..99 bucket of a sticky key. A numeric user id (the shop's subjects) is spread by a
+-- stride coprime with 100: any 100 consecutive ids fill every bucket once, so a canary of
+-- w% gets w% of the users who arrive one after the other, not w% give or take chance (40 new
+-- users, 4 on a 10% canary). Any other key (a cookie id, a text subject) takes the hashed
+-- bucket nginx computed (split_clients).
+local STRIDE = 61
+
+function M.bucket(key, hashed)
+    local digits = key and key:match("^u:(%d+)$")
+    if digits and #digits <= 15 then
+        return (tonumber(digits) * STRIDE) % 100
+    end
+    return hashed
+end
+
 -- The upstream group: the backend alone, or backend-then-fallback for safe methods (a retry
 -- of anything else could apply a write twice).
 function M.upstream(backend, fallback, method)
