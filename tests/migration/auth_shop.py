@@ -25,10 +25,13 @@ CLI_TIMEOUT = 180
 
 
 def _broker_url(var_dir: Path) -> str:
-    """The suite's broker (Redis or RabbitMQ in CI), else a filesystem broker of our own."""
+    """The suite's broker (Redis or RabbitMQ in CI), else a filesystem broker of our own. On
+    Redis, a database of our own: SHOP_TEST_SYNC_REDIS_DB, 7 unless set (runs sharing a Redis
+    server each set their own)."""
     configured = os.environ.get("CELERY_BROKER_URL", "")
     if configured.startswith("redis://"):
-        return configured.rsplit("/", 1)[0] + "/7"  # a Redis database of our own
+        database = os.environ.get("SHOP_TEST_SYNC_REDIS_DB", "7")
+        return f"{configured.rsplit('/', 1)[0]}/{database}"
     return configured or "filesystem://"
 
 
@@ -55,6 +58,12 @@ class Shop:
             timeout=CLI_TIMEOUT,
             check=False,
         )
+
+    def strangled(self, *args: str) -> str:
+        """Runs a strangle command that must succeed; what it printed."""
+        done = self.strangle(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
 
     def register(self, client: httpx.Client, tag: str) -> int:
         email = f"{tag}-{uuid.uuid4().hex[:10]}@example.com"
@@ -125,10 +134,11 @@ def running_shop(tmp_path: Path) -> Iterator[Shop]:
         yield shop
 
 
-def parity_is_clean(shop: Shop) -> None:
+def parity_is_clean(shop: Shop, domain: str = "auth") -> None:
+    """Parity of `domain` is clean within 30 s (a copy trails its owner by the sync lag)."""
     deadline = time.monotonic() + 30
     while True:
-        parity = shop.strangle("parity", "auth")
+        parity = shop.strangle("parity", domain)
         if parity.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(1)
