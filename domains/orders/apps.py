@@ -41,7 +41,15 @@ class OrdersConfig(AppConfig):
                 name="order_item",
                 domain=DOMAIN,
                 model=OrderItem,
-                fields=("order", "product_id", "sku", "name", "unit_price", "quantity", "line_total"),
+                fields=(
+                    "order",
+                    "product_id",
+                    "sku",
+                    "name",
+                    "unit_price",
+                    "quantity",
+                    "line_total",
+                ),
                 partition_by="order",
             )
         )
