@@ -136,3 +136,16 @@ def test_models_that_are_not_synced_write_in_bulk_as_usual(user, make_product):
 
     Review.objects.create(user=user, product=make_product(), rating=3, title="T", body="B")
     assert Review.objects.update(rating=4) == 1
+
+
+def test_test_rows_are_the_owners_writes_on_the_owner_and_the_syncs_on_a_copy():
+    from strangler.sync.testing import written_here
+
+    with written_here(User):
+        User.objects.create_user(email="owner@example.com", password="x-long-enough", name="O")
+    _as_a_copy()
+    with written_here(User):
+        User.objects.create_user(email="copy@example.com", password="x-long-enough", name="C")
+
+    assert User.objects.filter(email__in=["owner@example.com", "copy@example.com"]).count() == 2
+    assert OutboxEvent.objects.filter(aggregate_type="user").count() == 1
