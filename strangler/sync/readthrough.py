@@ -24,11 +24,11 @@ def load_missing(aggregate_name: str, pk: int):
     """The row `pk` of the aggregate, fetched from the domain's owner; None if it has none."""
     aggregate = registry.by_name(aggregate_name)
     owner = current_ownership(aggregate.domain).owner
-    if owner == this_backend():
+    if owner == this_backend() or pk < 1:
         return None
     source = BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=2.0)
     try:
-        rows = source.rows(aggregate_name, after=pk - 1, limit=1).rows
+        rows = source.rows_by_id(aggregate_name, [pk])
     except SyncError as exc:
         logger.warning("read-through of %s %s from %s failed: %s", aggregate_name, pk, owner, exc)
         return None

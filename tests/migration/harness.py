@@ -20,7 +20,10 @@ import uuid
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import yaml
 
 from strangler.proxy.control import Controller, FlipHook
 from strangler.proxy.nginx import Nginx
@@ -280,6 +283,18 @@ def echo_backends(names: tuple[str, ...] = SHOP_BACKENDS) -> Iterator[dict[str, 
     finally:
         for backend in backends.values():
             backend.stop()
+
+
+def shop_plan_gated(directory: Path, **gates: Mapping[str, Any]) -> Path:
+    """A copy of the shop's plan, written to `directory`, whose `gates` sections named here
+    (shadow=..., canary=...) are replaced whole: keys left out take the framework's defaults,
+    not the shop's. A test of a gate's mechanics states the thresholds it needs this way; the
+    shop's own values are sized for its real traffic and may change."""
+    plan = yaml.safe_load(SHOP_PLAN.read_text(encoding="utf-8"))
+    plan["gates"] = {**plan.get("gates", {}), **gates}
+    path = directory / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @contextlib.contextmanager

@@ -144,5 +144,5 @@ def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(sho
     assert _served_by(shop, "/api/products") == "catalog"
     _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop)
     contract_holds_through_the_proxy(
-        shop, "test_catalog.py", "test_cart_orders.py", "test_reviews.py"
+        shop, "test_catalog.py", "test_cart_orders.py", "test_reviews.py", "test_bad_input.py"
     )

@@ -16,6 +16,8 @@ from tests.migration.harness import SHOP_PLAN
 from .strategies import json_equal, pairs
 
 SETTINGS = ShadowGateSettings(max_differing_rate=0.1, min_compared=3, noise_min_share=0.5)
+# The step reports' thresholds, not the shop plan's own (sized for its real traffic).
+STEP_SETTINGS = ShadowGateSettings(max_differing_rate=0.01, min_compared=10, noise_min_share=0.1)
 _ids = count()
 
 
@@ -182,18 +184,20 @@ def test_without_noise_an_entry_differs_exactly_when_the_shadows_answer_does(bod
 
 
 @pytest.fixture(scope="module")
-def shop_plan():
-    return load_plan(SHOP_PLAN, env={})
+def shop_steps():
+    """The shop plan's steps, gated by STEP_SETTINGS rather than its own gates.shadow."""
+    plan = load_plan(SHOP_PLAN, env={})
+    return replace(plan, gates=replace(plan.gates, shadow=STEP_SETTINGS))
 
 
-def test_a_step_report_covers_every_route_the_step_shadows_and_only_its_entries(shop_plan):
-    step = shop_plan.step("2-catalog-shadow")
+def test_a_step_report_covers_every_route_the_step_shadows_and_only_its_entries(shop_steps):
+    step = shop_steps.step("2-catalog-shadow")
     entries = [entry({"id": 1}, {"id": 1}, route="products") for _ in range(25)]
     # Mirrored to another shadow (left from an earlier step): counted, it would fail products
     # on its rate (1 of 26 differing, over 1%).
     stray = entry({"id": 1}, {"id": 2}, route="products")
     stray = replace(stray, shadow=replace(stray.shadow, backend="orders"))
-    report = step_report(shop_plan, step, [*entries, stray, entry({}, {}, route="cart")])
+    report = step_report(shop_steps, step, [*entries, stray, entry({}, {}, route="cart")])
     assert [r.route for r in report.routes] == ["categories", "products", "product"]
     products = report.routes[1]
     assert (products.compared, products.differing, products.passed) == (25, 0, True)
@@ -202,20 +206,20 @@ def test_a_step_report_covers_every_route_the_step_shadows_and_only_its_entries(
     ] * 2
     assert (report.compared, report.passed) == (25, True)
     assert report.verdict() == "the shadow report of step 2-catalog-shadow passes"
-    only = step_report(shop_plan, step, entries, routes=["products"])
+    only = step_report(shop_steps, step, entries, routes=["products"])
     assert [r.route for r in only.routes] == ["products"]
     assert only.passed
     assert only.verdict() == "the shadow report of step 2-catalog-shadow passes"
 
 
-def test_a_report_with_enough_answers_in_all_passes_though_a_route_has_fewer(shop_plan):
-    # The shop plan asks 10 answers compared in all, at most 1% of a route's answers differing.
-    step = shop_plan.step("2-catalog-shadow")
+def test_a_report_with_enough_answers_in_all_passes_though_a_route_has_fewer(shop_steps):
+    # STEP_SETTINGS ask 10 answers compared in all, at most 1% of a route's answers differing.
+    step = shop_steps.step("2-catalog-shadow")
     entries = [
         *(entry({"id": 1}, {"id": 1}, route="products") for _ in range(7)),
         *(entry({"id": 1}, {"id": 1}, route="product") for _ in range(3)),
     ]
-    report = step_report(shop_plan, step, entries)
+    report = step_report(shop_steps, step, entries)
     assert [(r.route, r.compared, r.passed) for r in report.routes] == [
         ("categories", 0, True),
         ("products", 7, True),
@@ -225,7 +229,7 @@ def test_a_report_with_enough_answers_in_all_passes_though_a_route_has_fewer(sho
     assert report.verdict() == "the shadow report of step 2-catalog-shadow passes"
     # A route with too few answers to be judged alone still fails on those that differ.
     differing = entry({"id": 1}, {"id": 2}, route="categories")
-    report = step_report(shop_plan, step, [*entries, differing])
+    report = step_report(shop_steps, step, [*entries, differing])
     assert not report.passed
     assert report.verdict() == (
         "the shadow report of step 2-catalog-shadow fails: "
@@ -234,15 +238,15 @@ def test_a_report_with_enough_answers_in_all_passes_though_a_route_has_fewer(sho
 
 
 def test_a_report_with_fewer_answers_in_all_than_min_compared_fails_naming_the_total(
-    shop_plan,
+    shop_steps,
 ):
-    step = shop_plan.step("2-catalog-shadow")
+    step = shop_steps.step("2-catalog-shadow")
     entries = [
         *(entry({"id": 1}, {"id": 1}, route="products") for _ in range(5)),
         *(entry({"id": 1}, {"id": 1}, route="categories") for _ in range(3)),
         entry({"id": 1}, {"id": 2}, route="product"),
     ]
-    report = step_report(shop_plan, step, entries)
+    report = step_report(shop_steps, step, entries)
     assert [r.passed for r in report.routes] == [True, True, False]
     assert (report.compared, report.passed) == (9, False)
     assert report.verdict() == (
@@ -250,7 +254,7 @@ def test_a_report_with_fewer_answers_in_all_than_min_compared_fails_naming_the_t
         "fewer than 10 (gates.shadow.min_compared); product: 1 of 1 differ (100.0%, over "
         "1.0%, most in id)"
     )
-    nothing = step_report(shop_plan, step, [])
+    nothing = step_report(shop_steps, step, [])
     assert (nothing.compared, nothing.passed) == (0, False)
     assert nothing.verdict() == (
         "the shadow report of step 2-catalog-shadow fails: only 0 answers compared in all, "
@@ -258,11 +262,11 @@ def test_a_report_with_fewer_answers_in_all_than_min_compared_fails_naming_the_t
     )
 
 
-def test_a_report_of_a_step_or_route_without_a_shadow_is_refused(shop_plan):
+def test_a_report_of_a_step_or_route_without_a_shadow_is_refused(shop_steps):
     with pytest.raises(ShadowError, match="step 1-auth shadows no route"):
-        step_report(shop_plan, shop_plan.step("1-auth"), [])
+        step_report(shop_steps, shop_steps.step("1-auth"), [])
     with pytest.raises(ShadowError, match=r"does not shadow cart \(it shadows categories"):
-        step_report(shop_plan, shop_plan.step("2-catalog-shadow"), [], routes=["cart"])
+        step_report(shop_steps, shop_steps.step("2-catalog-shadow"), [], routes=["cart"])
 
 
 def test_an_entry_is_read_from_the_proxys_log_whatever_side_is_missing():

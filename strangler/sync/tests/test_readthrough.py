@@ -49,3 +49,12 @@ def test_the_owner_never_reads_through(books):
     from catalog.selectors import get_product
 
     assert get_product(product_id=5001) is None
+
+
+@pytest.mark.parametrize("product_id", [0, -1])
+def test_an_id_no_row_can_have_is_never_asked_of_the_owner(product_id, books):
+    from catalog.selectors import get_product
+
+    set_ownership(domain="catalog", owner="catalog", state="active")
+
+    assert get_product(product_id=product_id) is None
