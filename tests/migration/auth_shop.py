@@ -134,11 +134,12 @@ def running_shop(tmp_path: Path) -> Iterator[Shop]:
         yield shop
 
 
-def parity_is_clean(shop: Shop, domain: str = "auth") -> None:
-    """Parity of `domain` is clean within 30 s (a copy trails its owner by the sync lag)."""
+def parity_is_clean(shop: Shop, domain: str = "auth", *options: str) -> None:
+    """Parity of `domain` (`options`: strangle parity's, e.g. --copy BACKEND) is clean within
+    30 s (a copy trails its owner by the sync lag)."""
     deadline = time.monotonic() + 30
     while True:
-        parity = shop.strangle("parity", domain)
+        parity = shop.strangle("parity", domain, *options)
         if parity.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(1)
