@@ -91,7 +91,7 @@ status:
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PYTHONPATH=monolith:domains:extracted/auth:extracted/catalog:. $(BIN)/lint-imports
+	PYTHONPATH=monolith:domains:extracted/auth:extracted/catalog:extracted/orders:. $(BIN)/lint-imports
 	$(BIN)/mypy
 
 format: install-test
@@ -105,7 +105,7 @@ test: install-test $(TEST_PREREQUISITES)
 	$(BIN)/python deploy/ensure_database.py "$$MONOLITH_DATABASE_URL"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	PYTHONPATH=monolith:domains:extracted/auth:extracted/catalog:. $(BIN)/lint-imports
+	PYTHONPATH=monolith:domains:extracted/auth:extracted/catalog:extracted/orders:. $(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest $(PYTEST_ARGS)
 	$(if $(strip $(TEST_SUITES)),$(MAKE) --no-print-directory $(TEST_SUITES))

@@ -1,8 +1,8 @@
 import pytest
 
-# The domains' fixtures (api, customer, staff, as_customer, ...; books, make_product), as every
-# project that installs the domains uses them.
-pytest_plugins = ["accounts.testing", "catalog.testing"]
+# The domains' fixtures (api, customer, staff, as_customer, ...; books, make_product; fill_cart,
+# make_order), as every project that installs the domains uses them.
+pytest_plugins = ["accounts.testing", "catalog.testing", "orders.testing"]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@
 # project package, PORT the port its gunicorn binds (the one of its URL in the plan).
 # One image serves five roles (docker-compose.yml): gunicorn (the default CMD), the Celery worker
 # (`celery -A <PROJECT> worker --queues <SERVICE>`), one sync consumer per partition, the outbox
-# relay (`python manage.py sync_relay`) and the migrate one-shot.
+# relay (`python manage.py sync_relay`) and the migrate one-shot; and the Celery beat of a service
+# that sweeps compensations (`celery -A <PROJECT> beat`).
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -61,11 +62,13 @@ COPY deploy/gunicorn.conf.py deploy/gunicorn.conf.py
 # only lets the settings load without the runtime secrets, which collecting never uses, and the
 # in-memory broker keeps it from creating broker folders. Settings create var/ subfolders at run
 # time, so var/ must be writable by the app user; the code and the collected files stay
-# root-owned and read-only for it.
+# root-owned and read-only for it. var/run holds the Celery beat's schedule file (a service
+# with a beat: orders).
 RUN test -n "$PORT" && test -f "$PROJECT/wsgi.py" \
     && SHOP_ENV=development CELERY_BROKER_URL=memory:// \
         python manage.py collectstatic --noinput --verbosity 0 \
-    && chown shop:shop /app/var
+    && mkdir -p /app/var/run \
+    && chown shop:shop /app/var /app/var/run
 USER 10001:10001
 
 EXPOSE ${PORT}

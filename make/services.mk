@@ -7,11 +7,13 @@
 # address (its URL in the plan), <NAME>_PYTEST_ARGS what its pytest gets.
 # supervisord runs each from deploy/supervisor/programs/NAME.conf.
 
-SERVICES := auth catalog
+SERVICES := auth catalog orders
 export AUTH_BIND ?= 127.0.0.1:8001
 export AUTH_URL ?= http://$(AUTH_BIND)
 export CATALOG_BIND ?= 127.0.0.1:8002
 export CATALOG_URL ?= http://$(CATALOG_BIND)
+export ORDERS_BIND ?= 127.0.0.1:8003
+export ORDERS_URL ?= http://$(ORDERS_BIND)
 
 upper = $(shell echo '$(1)' | tr a-z A-Z)
 

@@ -20,8 +20,11 @@ def bearer_headers(user) -> dict[str, str]:
 
 def _user(email: str, password: str, name: str, **fields):
     from accounts.models import User
+    from strangler.sync.testing import written_here
 
-    return User.objects.create_user(email=email, password=password, name=name, **fields)
+    # On a backend holding a copy of the users, as the sync writes them there.
+    with written_here(User):
+        return User.objects.create_user(email=email, password=password, name=name, **fields)
 
 
 @pytest.fixture

@@ -5,12 +5,16 @@ from decimal import Decimal
 
 import pytest
 
+from strangler.sync.testing import written_here
+
 from .models import Category, Product
 
 
 @pytest.fixture
 def books(db) -> Category:
-    return Category.objects.create(slug="books", name="Books")
+    # On a backend holding a copy of the catalog, as the sync writes it there.
+    with written_here(Category):
+        return Category.objects.create(slug="books", name="Books")
 
 
 @pytest.fixture
@@ -27,7 +31,8 @@ def make_product(books):
             "category": books,
             "stock": 5,
         }
-        return Product.objects.create(**{**defaults, **fields})
+        with written_here(Product):
+            return Product.objects.create(**{**defaults, **fields})
 
     return make
 

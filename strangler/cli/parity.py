@@ -1,6 +1,7 @@
 """Compare DOMAIN's rows on its write owner and on the other backend that keeps it (per-range
 checksums computed by each backend, then the differing ids); exit 0 when clean. --repair
 rewrites the copy's differing rows from the owner, says what it changed, and compares again.
+--copy BACKEND compares another backend that keeps a read copy of DOMAIN (the plan's `copies`).
 
 --json prints one object: {domain, owner, copy, clean, aggregates: [{aggregate, owner_rows,
 copy_rows, only_owner, only_copy, different}], repaired: [{aggregate, rewritten, deleted}]}
@@ -29,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="rewrite the copy's differing rows from the owner and report what changed",
     )
     parser.add_argument(
+        "--copy",
+        metavar="BACKEND",
+        help="compare this backend's read copy of DOMAIN instead of the one it moves to",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         dest="as_json",
@@ -39,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> None:
     domain = args.domain
     plan, step = ctx.plan_and_step()
-    pair = domain_pair(plan, domain=domain, step=step)
+    pair = domain_pair(plan, domain=domain, step=step, copy=args.copy)
     results = run_parity(pair)
     repairs = []
     if args.repair and not all(result.clean for result in results):

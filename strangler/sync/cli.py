@@ -19,17 +19,29 @@ class DomainPair:
     copy: BackendSync
 
 
-def domain_pair(plan, *, domain: str, step) -> DomainPair:
-    """The domain's current write owner, and the backend it moves to (or from) in the plan."""
+def domain_pair(plan, *, domain: str, step, copy: str | None = None) -> DomainPair:
+    """The domain's current write owner, and the backend it moves to (or from) in the plan; or,
+    named as `copy`, another backend that keeps a copy of the domain (`owns` or `copies` it):
+    a service whose read copy must hold the rows its own data refers to."""
     owner = step.owners.get(domain, plan.origin) if step else plan.origin
-    candidates = [
-        name for name, backend in plan.backends.items() if domain in backend.owns and name != owner
-    ]
-    if not candidates:
-        raise SyncError(f"no backend other than {owner} can own domain {domain!r} in the plan")
-    if owner != plan.origin:
-        candidates = [plan.origin]
-    other = candidates[0]
+    if copy is not None:
+        backend = plan.backends.get(copy)
+        if backend is None or (copy != plan.origin and domain not in backend.owns | backend.copies):
+            raise SyncError(f"{copy!r} keeps no copy of domain {domain!r} in the plan")
+        if copy == owner:
+            raise SyncError(f"{copy} owns {domain} at this step: it is the source, not a copy")
+        other = copy
+    else:
+        candidates = [
+            name
+            for name, backend in plan.backends.items()
+            if domain in backend.owns and name != owner
+        ]
+        if not candidates:
+            raise SyncError(f"no backend other than {owner} can own domain {domain!r} in the plan")
+        if owner != plan.origin:
+            candidates = [plan.origin]
+        other = candidates[0]
     return DomainPair(
         domain=domain,
         owner=BackendSync(owner, plan.backends[owner].url),
@@ -55,7 +67,9 @@ def run_backfill(pair: DomainPair, *, checkpoint_dir: Path, batch: int, id_gap: 
             aggregates=aggregates,
             source=pair.owner,
             target=pair.copy,
-            checkpoint_file=checkpoint_dir / f"backfill-{pair.domain}.json",
+            # One per copy: a copy's interrupted backfill resumes where it stopped, whatever
+            # another copy of the domain was filled meanwhile.
+            checkpoint_file=checkpoint_dir / f"backfill-{pair.domain}-{pair.copy.name}.json",
             batch=batch,
             id_gap=id_gap,
             on_progress=progress,

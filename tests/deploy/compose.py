@@ -98,6 +98,7 @@ BACKENDS = (
     Backend("monolith", "shop", 8000, extracted=False, beat=True),
     Backend("auth", "authsvc", 8001),
     Backend("catalog", "catalogsvc", 8002),
+    Backend("orders", "orderssvc", 8003, beat=True),
 )
 BROKER = "broker"
 PROXY = "proxy"

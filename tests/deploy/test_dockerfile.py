@@ -120,6 +120,7 @@ def test_local_state_and_secrets_stay_out_of_the_build_context(
         "strangler/__init__.py",
         "extracted/auth/manage.py",
         "extracted/catalog/manage.py",
+        "extracted/orders/manage.py",
         "deploy/gunicorn.conf.py",
         "migration-plan/plan.yaml",
         "strangler/proxy/templates/nginx.conf.j2",

@@ -58,6 +58,12 @@ class Shop:
             check=False,
         )
 
+    def strangled(self, *args: str) -> str:
+        """Runs a strangle command that must succeed; what it printed."""
+        done = self.strangle(*args)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
     def register(self, client: httpx.Client, tag: str) -> int:
         email = f"{tag}-{uuid.uuid4().hex[:10]}@example.com"
         response = client.post(
@@ -142,10 +148,12 @@ def running_shop(
         yield shop
 
 
-def parity_is_clean(shop: Shop) -> None:
+def parity_is_clean(shop: Shop, domain: str = "auth", *options: str) -> None:
+    """Parity of `domain` (`options`: strangle parity's, e.g. --copy BACKEND) is clean within
+    30 s (a copy trails its owner by the sync lag)."""
     deadline = time.monotonic() + 30
     while True:
-        parity = shop.strangle("parity", "auth")
+        parity = shop.strangle("parity", domain, *options)
         if parity.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(1)

@@ -1,26 +1,34 @@
-"""The shop of the catalog extraction's tests: the monolith, the auth service and the catalog
-service (each with its database, sync consumers and relay) behind real nginx, whose internal
-listener the monolith's order code reaches the catalog's owner through."""
+"""The shop of the catalog and orders extractions' tests: the monolith, the auth service and the
+catalog service (and, with `orders=True`, the orders service), each with its database, sync
+consumers and relay, behind real nginx, whose internal listener the order code reaches the
+catalog's owner through."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from strangler.sync.flip import OwnershipHandover
 from strangler.sync.readiness import CopiesReady
 from tests.migration.auth_shop import Shop, broker_url
-from tests.migration.harness import RunningProxy, free_port
+from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
-from tests.support.live import AUTH, CATALOG, LiveBackend
+from tests.support.live import AUTH, CATALOG, ORDERS, LiveBackend
+
+CONTRACT_TIMEOUT = 300
 
 
 @dataclass
 class CatalogShop(Shop):
     catalog_url: str = ""
     catalog: LiveBackend | None = None
+    orders_url: str = ""
+    orders: LiveBackend | None = None
 
     def create_legacy_products(self, count: int) -> None:
         """Products written straight to the monolith's tables, without outbox events: what a
@@ -41,9 +49,10 @@ class CatalogShop(Shop):
         )
 
 
-def running_catalog_shop(tmp_path: Path) -> Iterator[CatalogShop]:
+def running_catalog_shop(tmp_path: Path, *, orders: bool = False) -> Iterator[CatalogShop]:
     var_dir = tmp_path / "var"
-    ports = {name: free_port() for name in ("monolith", "auth", "catalog")}
+    services = {"auth": AUTH, "catalog": CATALOG, **({"orders": ORDERS} if orders else {})}
+    ports = {name: free_port() for name in ("monolith", *services)}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     internal_port = free_port()
     broker = broker_url()
@@ -54,26 +63,64 @@ def running_catalog_shop(tmp_path: Path) -> Iterator[CatalogShop]:
         "PROXY_INTERNAL_URL": f"http://127.0.0.1:{internal_port}",
         **{f"{name.upper()}_URL": url for name, url in urls.items()},
     }
-    with (
-        LiveBackend(name="c_monolith", env=shared, sync=True, port=ports["monolith"]) as monolith,
-        LiveBackend(name="c_auth", project=AUTH, env=shared, sync=True, port=ports["auth"]) as auth,
-        LiveBackend(
-            name="c_catalog", project=CATALOG, env=shared, sync=True, port=ports["catalog"]
-        ) as catalog,
-        RunningProxy(
-            tmp_path / "proxy",
-            backends=urls,
-            hooks=(CopiesReady(), OwnershipHandover()),
-            internal_port=internal_port,
-        ) as proxy,
-    ):
+    with ExitStack() as running:
+        monolith = running.enter_context(
+            LiveBackend(name="c_monolith", env=shared, sync=True, port=ports["monolith"])
+        )
+        backends = {
+            name: running.enter_context(
+                LiveBackend(
+                    name=f"c_{name}", project=project, env=shared, sync=True, port=ports[name]
+                )
+            )
+            for name, project in services.items()
+        }
+        proxy = running.enter_context(
+            RunningProxy(
+                tmp_path / "proxy",
+                backends=urls,
+                hooks=(CopiesReady(), OwnershipHandover()),
+                internal_port=internal_port,
+            )
+        )
         yield CatalogShop(
             public_url=proxy.public_url,
             monolith_url=monolith.base_url,
-            auth_url=auth.base_url,
+            auth_url=backends["auth"].base_url,
             cli_env={**os.environ, **monolith.env, **proxy.env},
             monolith=monolith,
-            auth=auth,
-            catalog_url=catalog.base_url,
-            catalog=catalog,
+            auth=backends["auth"],
+            catalog_url=backends["catalog"].base_url,
+            catalog=backends["catalog"],
+            orders_url=backends["orders"].base_url if orders else "",
+            orders=backends.get("orders"),
         )
+
+
+def contract_holds_through_the_proxy(
+    shop: Shop, *suites: str, leaving_out: tuple[str, ...] = ()
+) -> None:
+    """The contract suites (tests/contract/<suite>) pass against the proxy; `leaving_out` names
+    tests (pytest -k expressions) not run."""
+    selection = ["-k", " and ".join(f"not {name}" for name in leaving_out)] if leaving_out else []
+    contract = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *(f"tests/contract/{suite}" for suite in suites),
+            *selection,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            shop.public_url,
+        ],
+        cwd=REPO_ROOT,
+        env=shop.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=CONTRACT_TIMEOUT,
+        check=False,
+    )
+    assert contract.returncode == 0, contract.stdout[-3000:]

@@ -9,8 +9,6 @@ on the catalog service must be reviewable and orderable at once."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -19,58 +17,21 @@ import httpx
 import pytest
 
 from bench.shop_load import STAFF, ShopLoad, stock_conserved, stock_of
-from tests.migration.auth_shop import flip
-from tests.migration.catalog_shop import CatalogShop, running_catalog_shop
-from tests.migration.harness import REPO_ROOT
+from tests.migration.auth_shop import flip, parity_is_clean
+from tests.migration.catalog_shop import (
+    CatalogShop,
+    contract_holds_through_the_proxy,
+    running_catalog_shop,
+)
 
 pytestmark = pytest.mark.integration
 
-CLI_TIMEOUT = 300
 HOT_PRODUCTS = [1, 2, 3, 4, 5, 6]
 
 
 @pytest.fixture
 def shop(tmp_path):
     yield from running_catalog_shop(tmp_path)
-
-
-def _ok(shop: CatalogShop, *args: str) -> str:
-    done = shop.strangle(*args)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
-def _parity_is_clean(shop: CatalogShop, domain: str) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        parity = shop.strangle("parity", domain)
-        if parity.returncode == 0 or time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    assert parity.returncode == 0, parity.stdout + parity.stderr
-
-
-def _contract_holds_through_the_proxy(shop: CatalogShop, *suites: str) -> None:
-    contract = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *(f"tests/contract/{suite}" for suite in suites),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--base-url",
-            shop.public_url,
-        ],
-        cwd=REPO_ROOT,
-        env=shop.cli_env,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=False,
-    )
-    assert contract.returncode == 0, contract.stdout[-3000:]
 
 
 def _read_anonymously(shop: CatalogShop, *, rounds: int) -> Counter[str]:
@@ -128,33 +89,33 @@ def _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop: CatalogShop) 
 @pytest.mark.timeout(900)
 def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(shop):
     shop.create_legacy_products(5)
-    _ok(shop, "backfill", "auth")
-    _parity_is_clean(shop, "auth")
-    _ok(shop, "apply", "1-auth")
+    shop.strangled("backfill", "auth")
+    parity_is_clean(shop, "auth")
+    shop.strangled("apply", "1-auth")
 
     refused = shop.strangle("apply", "2-catalog-shadow")
     assert refused.returncode == 1
     assert "never backfilled: run `strangle backfill catalog`" in refused.stderr
 
-    _ok(shop, "backfill", "catalog")
-    _parity_is_clean(shop, "catalog")
-    _ok(shop, "apply", "2-catalog-shadow")
+    shop.strangled("backfill", "catalog")
+    parity_is_clean(shop, "catalog")
+    shop.strangled("apply", "2-catalog-shadow")
     assert _served_by(shop, "/api/products") == "monolith"
-    _contract_holds_through_the_proxy(shop, "test_catalog.py")
+    contract_holds_through_the_proxy(shop, "test_catalog.py")
     # The contract's writes reached the shadow's copy a sync lag late, which the shadow saw;
     # judge it on reads of data at rest.
-    _parity_is_clean(shop, "catalog")
-    _ok(shop, "shadow", "--clear")
+    parity_is_clean(shop, "catalog")
+    shop.strangled("shadow", "--clear")
     _read_anonymously(shop, rounds=8)
     time.sleep(1)  # the last mirrored answers land
-    report = json.loads(_ok(shop, "shadow-report", "--json"))
+    report = json.loads(shop.strangled("shadow-report", "--json"))
     assert report["passed"], report
     assert sum(route["compared"] for route in report["routes"]) >= 10, report
 
-    _ok(shop, "apply", "3-catalog-canary")
+    shop.strangled("apply", "3-catalog-canary")
     served = _read_anonymously(shop, rounds=60)
     assert 0.03 < served["catalog"] / sum(served.values()) < 0.2, served
-    _contract_holds_through_the_proxy(shop, "test_catalog.py")
+    contract_holds_through_the_proxy(shop, "test_catalog.py")
 
     initial = stock_of(shop.public_url, HOT_PRODUCTS)
     pauses = []
@@ -172,16 +133,16 @@ def test_the_catalog_moves_under_checkouts_and_edits_losing_no_unit_of_stock(sho
     assert max(report.latencies) < 3.0, (report.summary(), pauses)
 
     time.sleep(2)  # the monolith's copy trails the catalog by the sync lag
-    status = json.loads(_ok(shop, "status", "--json"))
+    status = json.loads(shop.strangled("status", "--json"))
     undos = {lag["backend"]: lag["compensations"] for lag in status["sync_lag"]}
     assert undos["monolith"]["pending"] == 0, undos
     for base_url in (shop.catalog_url, shop.monolith_url):
         now = stock_of(base_url, HOT_PRODUCTS)
         assert stock_conserved(initial=initial, now=now, orders=load.orders) == {}, base_url
-    _parity_is_clean(shop, "catalog")
-    _parity_is_clean(shop, "auth")
+    parity_is_clean(shop, "catalog")
+    parity_is_clean(shop, "auth")
     assert _served_by(shop, "/api/products") == "catalog"
     _born_on_the_catalog_is_reviewable_and_orderable_at_once(shop)
-    _contract_holds_through_the_proxy(
+    contract_holds_through_the_proxy(
         shop, "test_catalog.py", "test_cart_orders.py", "test_reviews.py", "test_bad_input.py"
     )

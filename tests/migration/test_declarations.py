@@ -18,6 +18,7 @@ BACKENDS = {
     "monolith": "manage.py",
     "auth": "extracted/auth/manage.py",
     "catalog": "extracted/catalog/manage.py",
+    "orders": "extracted/orders/manage.py",
 }
 
 DECLARED = """
@@ -79,6 +80,7 @@ def _shape(answer: dict, domain: str) -> dict:
     [
         ("auth", {"user", "refresh_token"}),
         ("catalog", {"category", "product", "stock_reservation"}),
+        ("orders", {"order", "order_item", "cart_item"}),
     ],
 )
 def test_every_backend_syncs_the_same_aggregates_with_the_same_fields(declared, domain, aggregates):
@@ -89,11 +91,22 @@ def test_every_backend_syncs_the_same_aggregates_with_the_same_fields(declared, 
 
 def test_each_backend_sends_a_domains_changes_to_the_others_that_own_or_copy_it(declared):
     for name in ("user", "refresh_token"):
-        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["auth", "catalog"]
-        assert declared["auth"]["aggregates"][name]["subscribers"] == ["monolith", "catalog"]
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == [
+            "auth",
+            "catalog",
+            "orders",
+        ]
+        assert declared["auth"]["aggregates"][name]["subscribers"] == [
+            "monolith",
+            "catalog",
+            "orders",
+        ]
     for name in ("category", "product", "stock_reservation"):
-        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["catalog"]
-        assert declared["catalog"]["aggregates"][name]["subscribers"] == ["monolith"]
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["catalog", "orders"]
+        assert declared["catalog"]["aggregates"][name]["subscribers"] == ["monolith", "orders"]
+    for name in ("order", "order_item", "cart_item"):
+        assert declared["monolith"]["aggregates"][name]["subscribers"] == ["orders"]
+        assert declared["orders"]["aggregates"][name]["subscribers"] == ["monolith"]
 
 
 def test_backend_urls_and_first_owners_come_from_the_plan_alike_everywhere(declared):

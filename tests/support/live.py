@@ -4,8 +4,8 @@
 that the project's database URL, or else MONOLITH_DATABASE_URL, points at; or an SQLite file in
 a temporary directory), the gunicorn process group, with `sync=True` the Celery worker and the
 outbox relay that keep other backends' copies in step, and a log file. Leaving the context stops
-the processes and drops the database. The monolith is the default project; AUTH and CATALOG are
-the extracted services.
+the processes and drops the database. The monolith is the default project; AUTH, CATALOG and
+ORDERS are the extracted services.
 """
 
 from __future__ import annotations
@@ -81,6 +81,15 @@ CATALOG = Project(
     celery_app="catalogsvc",
     database_env="CATALOG_DATABASE_URL",
     settings_module="catalogsvc.settings",
+)
+ORDERS = Project(
+    name="orders",
+    directory="extracted/orders",
+    manage="extracted/orders/manage.py",
+    wsgi="orderssvc.wsgi:application",
+    celery_app="orderssvc",
+    database_env="ORDERS_DATABASE_URL",
+    settings_module="orderssvc.settings",
 )
 
 

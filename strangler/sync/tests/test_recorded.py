@@ -132,7 +132,20 @@ def test_bulk_writes_are_allowed_when_applying_an_event_and_record_nothing(user)
 
 
 def test_models_that_are_not_synced_write_in_bulk_as_usual(user, make_product):
-    from orders.models import CartItem
+    from reviews.models import Review
 
-    CartItem.objects.create(user=user, product=make_product(), quantity=1)
-    assert CartItem.objects.update(quantity=2) == 1
+    Review.objects.create(user=user, product=make_product(), rating=3, title="T", body="B")
+    assert Review.objects.update(rating=4) == 1
+
+
+def test_test_rows_are_the_owners_writes_on_the_owner_and_the_syncs_on_a_copy():
+    from strangler.sync.testing import written_here
+
+    with written_here(User):
+        User.objects.create_user(email="owner@example.com", password="x-long-enough", name="O")
+    _as_a_copy()
+    with written_here(User):
+        User.objects.create_user(email="copy@example.com", password="x-long-enough", name="C")
+
+    assert User.objects.filter(email__in=["owner@example.com", "copy@example.com"]).count() == 2
+    assert OutboxEvent.objects.filter(aggregate_type="user").count() == 1

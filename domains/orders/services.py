@@ -1,18 +1,26 @@
-"""Writes of the orders domain: the cart, checkout, cancellation and payment status."""
+"""Writes of the orders domain: the cart, checkout, cancellation and payment status.
+
+Every write runs where this backend owns the orders domain: the synced models check it inside
+the transaction and record each row's change for the copies, so rows are saved and deleted one
+by one (bulk writes would skip the outbox). A state transition locks its order row first and
+checks the state under the lock: of two concurrent transitions only one moves it.
+"""
 
 import uuid
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from catalog.apps import DOMAIN as CATALOG
 from catalog.models import Product
 from catalog.services import OutOfStock, release_stock
 from strangler.sync import compensations
-from strangler.sync.ownership import NotOwner
+from strangler.sync.ownership import NotOwner, check_ownership
 
 from . import stock
+from .apps import DOMAIN
 from .models import CartItem, Order, OrderItem
 from .selectors import Cart, get_cart
 
@@ -29,22 +37,39 @@ class NotCancellable(Exception):
     pass
 
 
+def _cart_line(*, user: User, product_id: int) -> CartItem | None:
+    """The user's line of the product, row-locked until the surrounding transaction ends."""
+    return CartItem.objects.select_for_update().filter(user=user, product_id=product_id).first()
+
+
 @transaction.atomic
 def set_cart_quantity(*, user: User, product: Product, quantity: int) -> Cart:
-    if quantity == 0:
-        CartItem.objects.filter(user=user, product=product).delete()
-    else:
-        CartItem.objects.update_or_create(
-            user=user, product=product, defaults={"quantity": quantity}
-        )
+    line = _cart_line(user=user, product_id=product.pk)
+    if line is None and quantity:
+        try:
+            with transaction.atomic():
+                CartItem.objects.create(user=user, product=product, quantity=quantity)
+            return get_cart(user=user)
+        except IntegrityError:
+            # Two first puts of one product at once: the unique line refuses the second,
+            # which sets the line the first one made instead (get_or_create's way).
+            line = _cart_line(user=user, product_id=product.pk)
+            if line is None:
+                raise
+    if line is not None and quantity == 0:
+        line.delete()
+    elif line is not None:
+        line.quantity = quantity
+        line.save(update_fields=["quantity"])
     return get_cart(user=user)
 
 
 @transaction.atomic
 def remove_from_cart(*, user: User, product_id: int) -> Cart:
-    deleted, _ = CartItem.objects.filter(user=user, product_id=product_id).delete()
-    if not deleted:
+    line = _cart_line(user=user, product_id=product_id)
+    if line is None:
         raise NotInCart
+    line.delete()
     return get_cart(user=user)
 
 
@@ -54,12 +79,17 @@ def checkout(*, user: User) -> Order:
     On OutOfStock nothing is reserved and the cart is kept. The reservation's key is this
     checkout attempt's: a retried call never takes the stock twice.
     """
+    # A cheap look before stock is reserved anywhere: a checkout reaching a backend that does
+    # not own the orders is forwarded to the owner (owned_write) without taking stock first.
+    check_ownership(DOMAIN)
     key = f"checkout-{user.pk}-{uuid.uuid4().hex}"
     if stock.owned_here():
         try:
             return _checkout_owning_the_catalog(user=user, key=key)
-        except NotOwner:
-            pass  # the catalog moved away in between: reserve on its new owner
+        except NotOwner as exc:
+            if exc.ownership.domain != CATALOG:
+                raise
+            # The catalog moved away in between: reserve on its new owner.
     return _checkout_on_the_catalog_owner(user=user, key=key)
 
 
@@ -100,8 +130,8 @@ def _quantities(cart: Cart) -> dict[int, int]:
 
 def _place_order(*, user: User, cart: Cart, key: str) -> Order:
     order = Order.objects.create(user=user, total=cart.total, reservation_key=key)
-    OrderItem.objects.bulk_create(
-        OrderItem(
+    for line in cart.items:
+        OrderItem.objects.create(
             order=order,
             product_id=line.product_id,
             sku=line.sku,
@@ -110,25 +140,31 @@ def _place_order(*, user: User, cart: Cart, key: str) -> Order:
             quantity=line.quantity,
             line_total=line.line_total,
         )
-        for line in cart.items
-    )
-    CartItem.objects.filter(
+    ordered = CartItem.objects.select_for_update().filter(
         user=user, product_id__in=[line.product_id for line in cart.items]
-    ).delete()
+    )
+    for item in ordered.order_by("pk"):
+        item.delete()
     return order
+
+
+def _move(order: Order, *, status: str, at: str, when: datetime) -> None:
+    """A pending order's one transition; the caller holds its row lock and checked its state."""
+    order.status = status
+    setattr(order, at, when)
+    order.save(update_fields=["status", at])
 
 
 @transaction.atomic
 def cancel_order(*, order: Order) -> Order:
-    # The conditional update is the lock: of two concurrent cancels only one releases stock.
-    cancelled = Order.objects.filter(pk=order.pk, status=Order.Status.PENDING_PAYMENT).update(
-        status=Order.Status.CANCELLED, cancelled_at=timezone.now()
-    )
-    if not cancelled:
+    # The row lock, then the state: of two concurrent cancels (or a cancel and a payment)
+    # only the first moves the order, and only a cancel that moved it releases stock.
+    locked = Order.objects.select_for_update().filter(pk=order.pk).first()
+    if locked is None or locked.status != Order.Status.PENDING_PAYMENT:
         raise NotCancellable
-    _release(key=order.reservation_key)
-    order.refresh_from_db()
-    return order
+    _move(locked, status=Order.Status.CANCELLED, at="cancelled_at", when=timezone.now())
+    _release(key=locked.reservation_key)
+    return locked
 
 
 def _release(*, key: str) -> None:
@@ -149,10 +185,11 @@ def lock_payable_order(*, user: User, order_id: int) -> Order | None:
     return Order.objects.select_for_update().filter(user=user, pk=order_id).first()
 
 
+@transaction.atomic
 def mark_order_paid(*, order_id: int, paid_at: datetime) -> bool:
-    """Moves a pending order to paid; False when it was no longer pending."""
-    return bool(
-        Order.objects.filter(pk=order_id, status=Order.Status.PENDING_PAYMENT).update(
-            status=Order.Status.PAID, paid_at=paid_at
-        )
-    )
+    """Moves a pending order to paid; False when it was no longer pending (or is gone)."""
+    locked = Order.objects.select_for_update().filter(pk=order_id).first()
+    if locked is None or locked.status != Order.Status.PENDING_PAYMENT:
+        return False
+    _move(locked, status=Order.Status.PAID, at="paid_at", when=paid_at)
+    return True

@@ -2,13 +2,18 @@ from django.conf import settings
 from django.db import models
 
 from catalog.models import Product
+from strangler.sync.recorded import SyncedModel, SyncedQuerySet
 
 
-class CartItem(models.Model):
+class CartItem(SyncedModel):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    # A product deleted by the catalog's owner takes its cart lines along on every copy: each
+    # applies the same cascade when the deletion arrives (strangler.sync.recorded).
     product = models.ForeignKey(Product, on_delete=models.CASCADE)
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SyncedQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -19,7 +24,7 @@ class CartItem(models.Model):
         return f"{self.quantity} x product {self.product_id} for user {self.user_id}"
 
 
-class Order(models.Model):
+class Order(SyncedModel):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment"
         PAID = "paid"
@@ -35,6 +40,8 @@ class Order(models.Model):
     # when the order is cancelled.
     reservation_key = models.CharField(max_length=100, unique=True)
 
+    objects = SyncedQuerySet.as_manager()
+
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"])]
 
@@ -42,7 +49,7 @@ class Order(models.Model):
         return f"order {self.pk} ({self.status})"
 
 
-class OrderItem(models.Model):
+class OrderItem(SyncedModel):
     """A line frozen at checkout: it outlives the product and its later price changes."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
@@ -52,6 +59,8 @@ class OrderItem(models.Model):
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=12, decimal_places=2)
+
+    objects = SyncedQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.sku}"

@@ -9,8 +9,10 @@ from rest_framework.views import APIView
 from catalog.selectors import get_product
 from catalog.services import OutOfStock
 from strangler.service.errors import BusinessRuleError, ConflictError, DependencyUnavailableError
+from strangler.sync.ownership import owned_write
 
 from . import selectors, services, stock
+from .apps import DOMAIN
 from .serializers import CartQuantitySerializer, CartSerializer, OrderSerializer
 
 
@@ -26,6 +28,7 @@ class CartItemView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=CartQuantitySerializer, responses={200: CartSerializer})
+    @owned_write(DOMAIN)
     def put(self, request, product_id: int):
         params = CartQuantitySerializer(data=request.data)
         params.is_valid(raise_exception=True)
@@ -38,6 +41,7 @@ class CartItemView(APIView):
         return Response(CartSerializer(cart).data)
 
     @extend_schema(responses={200: CartSerializer})
+    @owned_write(DOMAIN)
     def delete(self, request, product_id: int):
         try:
             cart = services.remove_from_cart(user=request.user, product_id=product_id)
@@ -54,6 +58,7 @@ class OrderListView(generics.ListAPIView):
         return selectors.list_orders(user=self.request.user)
 
     @extend_schema(request=None, responses={201: OrderSerializer})
+    @owned_write(DOMAIN)
     def post(self, request):
         try:
             order = services.checkout(user=request.user)
@@ -93,6 +98,7 @@ class OrderCancelView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={200: OrderSerializer})
+    @owned_write(DOMAIN)
     def post(self, request, order_id: int):
         try:
             order = services.cancel_order(order=_own_order(request, order_id))
