@@ -141,7 +141,7 @@ def owner_with_user(fake_auth_backend):
     fake_auth_backend(
         lambda method, path, headers, body: (
             200,
-            {"rows": [row] if "after=7000" in path else [], "next_after": None},
+            {"rows": [row] if "ids=7001" in path else [], "next_after": None},
         )
     )
     return row
