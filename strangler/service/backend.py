@@ -19,6 +19,7 @@ from .config import (
     filesystem_broker_options,
     jwt_settings,
     password_hashers,
+    read_cache_settings,
     rest_framework_settings,
     transport_security_settings,
 )
@@ -40,6 +41,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+READ_CACHE_MIDDLEWARE = "strangler.service.read_cache.ReadCacheMiddleware"
 
 # Django's validators, applied wherever a password is set (registration, the admin's forms).
 # Eight characters is the contract's minimum (shop-api.md); the others refuse what guessing
@@ -80,8 +83,13 @@ def backend_settings(
     static_root: Path,
     api_title: str,
     api_description: str,
+    cached_domains: tuple[str, ...] = (),
 ) -> dict:
-    """Every Django setting a backend shares with the others, from its environment."""
+    """Every Django setting a backend shares with the others, from its environment.
+
+    `cached_domains` switches on the read cache (strangler.service.read_cache) for the reads
+    of those domains, kept in the cache READ_CACHE_URL names (this process's memory unless
+    set: `redis://host:6379/N` shares it between the backend's processes)."""
     if production:
         secret_key = env.str("DJANGO_SECRET_KEY")
     else:
@@ -181,6 +189,10 @@ def backend_settings(
             "STRANGLER_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"]
         ),
     }
+    if cached_domains:
+        # Last: every other middleware runs on a kept answer as on a computed one.
+        settings["MIDDLEWARE"].append(READ_CACHE_MIDDLEWARE)
+        settings.update(read_cache_settings(env, domains=cached_domains))
     if broker_url.startswith("filesystem://"):
         settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")
     # Access tokens: RS256 JWTs with a `kid`, one key for every backend, so a token survives
