@@ -6,11 +6,8 @@ import uuid
 
 import pytest
 from django.db import connection
-from django.test import override_settings
-from rest_framework.test import APIClient
 
 from catalog.models import Product
-from strangler.service.backend import READ_CACHE_MIDDLEWARE
 from strangler.sync.consumer import Event, apply_events
 from strangler.sync.models import AggregateVersion
 from strangler.sync.ownership import set_ownership
@@ -225,41 +222,3 @@ def test_a_product_created_after_a_404_is_read_at_once(api, books, as_staff):
 
     assert api.get(f"/api/products/{created.json()['id']}").status_code == 200
     assert api.get("/api/products?category=books").json()["count"] == 1
-
-
-REQUESTS = [
-    ("/api/categories", {}),
-    ("/api/products", {}),
-    ("/api/products?page_size=1&page=2", {"HTTP_X_FORWARDED_HOST": "shop.example"}),
-    ("/api/products?ordering=-price&category=books&q=Product&min_price=1", {}),
-    ("/api/products/{id}", {}),
-    ("/api/products/{id}", {"HTTP_ACCEPT": "application/json; indent=4"}),
-    ("/api/products/{id}", {"HTTP_AUTHORIZATION": "Bearer nonsense"}),
-    ("/api/products/987654", {}),
-    ("/api/products?ordering=price;drop", {}),
-    ("/api/products?page_size=1000", {}),
-]
-
-
-def _seen(answer) -> tuple[int, bytes, dict[str, str]]:
-    return answer.status_code, answer.content, {k: v for k, v in answer.items() if k != "ETag"}
-
-
-@pytest.mark.parametrize(("path", "headers"), REQUESTS)
-def test_answers_are_the_views_own_computed_or_kept_but_for_the_etag(
-    api, make_product, settings, path, headers
-):
-    """What the domain's views answer without the read path is what the monolith answers
-    (the same views): the read path adds the ETag and nothing else."""
-    lamp = make_product(name="Product lamp", price="12.50")
-    make_product()
-    path = path.format(id=lamp.pk)
-    headers = {**headers, "HTTP_X_REQUEST_ID": "same-request-id"}
-    computed, kept = api.get(path, **headers), api.get(path, **headers)
-
-    plain = [m for m in settings.MIDDLEWARE if m != READ_CACHE_MIDDLEWARE]
-    with override_settings(MIDDLEWARE=plain):
-        reference = APIClient().get(path, **headers)
-
-    assert _seen(computed) == _seen(kept) == _seen(reference)
-    assert ("ETag" in computed) == (computed.status_code == 200)
