@@ -43,6 +43,7 @@ MIDDLEWARE = [
 ]
 
 READ_CACHE_MIDDLEWARE = "strangler.service.read_cache.ReadCacheMiddleware"
+READ_CACHE_AFTER = "django.middleware.security.SecurityMiddleware"
 
 # Django's validators, applied wherever a password is set (registration, the admin's forms).
 # Eight characters is the contract's minimum (shop-api.md); the others refuse what guessing
@@ -190,8 +191,11 @@ def backend_settings(
         ),
     }
     if cached_domains:
-        # Last: every other middleware runs on a kept answer as on a computed one.
-        settings["MIDDLEWARE"].append(READ_CACHE_MIDDLEWARE)
+        # Inside the request id, the body size limit and the security headers, which every
+        # answer gets; outside what the views' answers need (sessions, CSRF, users, messages),
+        # whose marks on a computed answer are kept with it (strangler.service.read_cache).
+        position = settings["MIDDLEWARE"].index(READ_CACHE_AFTER) + 1
+        settings["MIDDLEWARE"].insert(position, READ_CACHE_MIDDLEWARE)
         settings.update(read_cache_settings(env, domains=cached_domains))
     if broker_url.startswith("filesystem://"):
         settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")

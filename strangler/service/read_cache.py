@@ -10,15 +10,17 @@ the next read, wherever it lands.
 Every answer it keeps or gives carries an ETag made of the generation and the request; a GET
 whose If-None-Match names the current one is answered 304, without a body.
 
-The same answer as the view's: this middleware comes last in MIDDLEWARE, so every other one
-runs on a kept answer as on a computed one (request id, security headers, Content-Length), and
-what it keeps is the view's own response, kept only when the cache key covers everything it
-varies on: a 200 without cookies that varies on nothing but Accept. The key is the absolute
-URL (its scheme and host make the pagination links) and the Accept header (DRF's JSON renderer
-honours `indent`). A cached domain's reads answer every caller they accept alike (the catalog
-is public); credentials only decide whether there is an answer, so a request carrying an
-Authorization header is authenticated first, by DRF's authenticators as the view would, and
-one they refuse goes to the view, which answers its 401 as always.
+The same answer as without it. It sits right after the security middleware
+(strangler.service.backend): the middleware before it (request id and access log, body size
+limit, security headers) runs on every answer, kept or computed; what comes after it (sessions,
+CSRF, host validation, users, messages, X-Frame-Options, Content-Length) ran when an answer was
+computed, and what it added to that answer is kept with it. An answer is kept only when the
+key covers everything it may vary on: a 200 that sets no cookie and varies (Vary) on nothing
+but Accept. The key is the absolute URL (its scheme and host make the pagination links) and
+the Accept header (DRF's JSON renderer honours `indent`). A cached domain's reads answer every
+caller they accept alike (the catalog is public): credentials only decide whether there is an
+answer, so a request carrying an Authorization header is authenticated first, by DRF's
+authenticators as the view would, and one they refuse goes to the view, which answers its 401.
 """
 
 from __future__ import annotations

@@ -128,3 +128,34 @@ def test_other_domains_keep_their_own_generation(auth_is_cached, settings):
 def test_a_generation_moves_only_inside_the_change_transaction(auth_is_cached):
     with pytest.raises(RuntimeError, match="inside the transaction"):
         changed("auth")
+
+
+@pytest.fixture
+def kept_connection_unchecked():
+    """A kept connection at the start of a request with health checks on (as on PostgreSQL):
+    not checked yet."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    enabled, connection.health_check_enabled = connection.health_check_enabled, True
+    connection.health_check_done = False
+    yield connection
+    connection.health_check_enabled = enabled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_generation_read_is_the_requests_health_check(kept_connection_unchecked):
+    current("catalog")
+
+    assert kept_connection_unchecked.health_check_done
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_that_died_since_the_last_request_is_replaced(kept_connection_unchecked):
+    dead = kept_connection_unchecked.connection
+    dead.close()
+
+    generation = current("catalog")
+
+    assert generation.value == 0
+    assert kept_connection_unchecked.connection is not dead

@@ -122,3 +122,15 @@ def test_any_product_is_read_the_faster_way_as_the_domain_view_reads_it(
 def test_only_plain_reads_take_the_faster_way(rf, query, headers, plain):
     assert is_plain_read(rf.get(f"/api/products/1?{query}", **headers)) is plain
     assert not is_plain_read(rf.head("/api/products/1"))
+
+
+@pytest.mark.parametrize("host", ["shop.example", "elsewhere.example"])
+def test_a_host_outside_allowed_hosts_gets_the_same_400(api, make_product, settings, host):
+    lamp = make_product()
+    settings.ALLOWED_HOSTS = ["shop.example"]
+    headers = {"HTTP_HOST": host, **REQUEST_ID}
+
+    answer = api.get(f"/api/products/{lamp.pk}", **headers)
+
+    assert _seen(answer) == _seen(_as_the_monolith_answers(f"/api/products/{lamp.pk}", **headers))
+    assert answer.status_code == (200 if host == "shop.example" else 400)
