@@ -56,7 +56,8 @@ def current(domain: str) -> Generation:
     read that fails on a connection that was not checked yet closes it, as a failed check
     does, and is made once more on a new one. A cached read then costs one round trip."""
     if _unchecked(connection):
-        connection.health_check_done = True  # this read is the check
+        # Django's own flag (since 4.1), which its type stubs do not declare.
+        connection.health_check_done = True  # type: ignore[attr-defined]
         try:
             return _read(domain)
         except DatabaseError:
@@ -67,8 +68,8 @@ def current(domain: str) -> Generation:
 def _unchecked(conn: BaseDatabaseWrapper) -> bool:
     return (
         conn.connection is not None
-        and conn.health_check_enabled
-        and not conn.health_check_done
+        and conn.health_check_enabled  # type: ignore[attr-defined]
+        and not conn.health_check_done  # type: ignore[attr-defined]
         and not conn.in_atomic_block
     )
 
