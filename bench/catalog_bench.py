@@ -153,51 +153,56 @@ def bench_shop(tmp: Path, args: argparse.Namespace) -> Iterator[BenchShop]:
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     broker_url = _broker_url(var_dir)
     empty_sync_queues(broker_url, ["monolith", "catalog"])
-    shared = {
-        # One JWT key and internal token for both backends (and the CLI), one broker.
-        "SHOP_VAR_DIR": str(var_dir),
-        "CELERY_BROKER_URL": broker_url,
-        "MONOLITH_URL": urls["monolith"],
-        "CATALOG_URL": urls["catalog"],
-        # The auth and orders routes go to the monolith, which owns them here.
-        "AUTH_URL": urls["monolith"],
-        "ORDERS_URL": urls["monolith"],
-        "GUNICORN_THREADS": str(args.gunicorn_threads),
-    }
     with (
-        own_database("catalog_bench_monolith") as monolith_db,
-        own_database("catalog_bench_catalog") as catalog_db,
-        LiveBackend(
-            name="catalog_bench_monolith",
-            database_url=monolith_db,
-            env=shared,
-            products=args.products,
-            workers=args.workers,
-            sync=True,
-            port=ports["monolith"],
-        ) as monolith,
-        LiveBackend(
-            name="catalog_bench_catalog",
-            project=CATALOG,
-            database_url=catalog_db,
-            env=shared,
-            workers=args.workers,
-            sync=True,
-            port=ports["catalog"],
-        ) as catalog,
+        # First, so that the backends know its internal listener: the monolith's checkouts
+        # reserve stock through it once the service owns the catalog.
         RunningProxy(
             tmp / "proxy",
             backends={**urls, "auth": urls["monolith"], "orders": urls["monolith"]},
             # As in production, no X-Served-By: the answers of both steps are compared whole.
             env={"PROXY_SERVED_BY": "0", "PROXY_WORKERS": args.proxy_workers},
         ) as proxy,
+        own_database("catalog_bench_monolith") as monolith_db,
+        own_database("catalog_bench_catalog") as catalog_db,
     ):
-        yield BenchShop(
-            monolith=monolith,
-            catalog=catalog,
-            proxy=proxy,
-            cli_env={**os.environ, **monolith.env, **proxy.env},
-        )
+        shared = {
+            # One JWT key and internal token for both backends (and the CLI), one broker.
+            "SHOP_VAR_DIR": str(var_dir),
+            "CELERY_BROKER_URL": broker_url,
+            "MONOLITH_URL": urls["monolith"],
+            "CATALOG_URL": urls["catalog"],
+            # The auth and orders routes go to the monolith, which owns them here.
+            "AUTH_URL": urls["monolith"],
+            "ORDERS_URL": urls["monolith"],
+            "PROXY_INTERNAL_URL": proxy.internal_url,
+            "GUNICORN_THREADS": str(args.gunicorn_threads),
+        }
+        with (
+            LiveBackend(
+                name="catalog_bench_monolith",
+                database_url=monolith_db,
+                env=shared,
+                products=args.products,
+                workers=args.workers,
+                sync=True,
+                port=ports["monolith"],
+            ) as monolith,
+            LiveBackend(
+                name="catalog_bench_catalog",
+                project=CATALOG,
+                database_url=catalog_db,
+                env=shared,
+                workers=args.workers,
+                sync=True,
+                port=ports["catalog"],
+            ) as catalog,
+        ):
+            yield BenchShop(
+                monolith=monolith,
+                catalog=catalog,
+                proxy=proxy,
+                cli_env={**os.environ, **monolith.env, **proxy.env},
+            )
 
 
 def _stock(client: httpx.Client, product_id: int) -> tuple[int | None, int | None]:

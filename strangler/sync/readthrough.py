@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 
 def load_missing(aggregate_name: str, pk: int):
     """The row `pk` of the aggregate, fetched from the domain's owner; None if it has none."""
+    if pk < 1:
+        return None  # ids are positive: no owner has it (and `after=pk - 1` would be refused)
     aggregate = registry.by_name(aggregate_name)
     owner = current_ownership(aggregate.domain).owner
     if owner == this_backend():
