@@ -26,3 +26,15 @@ SYNC_BENCH_ARGS ?=
 .PHONY: sync-bench
 sync-bench:
 	$(BENCH_PYTHON) -m bench.sync_bench $(SYNC_BENCH_ARGS)
+
+# The catalog read path benchmark: bench/catalog_bench.py starts the monolith (10,000 products)
+# and the catalog service with their sync processes (PostgreSQL databases <suite>_b_catalog_bench_*
+# when MONOLITH_DATABASE_URL points at PostgreSQL; the broker CELERY_BROKER_URL names) behind
+# real nginx, backfills the catalog, measures a write's time to reads on either owner, checks
+# both steps answer alike and compares catalog reads at 0-monolith and 4-catalog with wrk.
+# Results: bench/results/catalog.md and .json. Options: make catalog-bench CATALOG_BENCH_ARGS="--rounds 1"
+CATALOG_BENCH_ARGS ?=
+
+.PHONY: catalog-bench
+catalog-bench: wrk-install
+	$(BENCH_PYTHON) -m bench.catalog_bench $(CATALOG_BENCH_ARGS)

@@ -46,6 +46,11 @@ DEFAULTS = {
     ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).
     "TRUSTED_PROXIES": ["127.0.0.1/32", "::1/128"],
+    # Domains whose reads this backend caches (strangler.service.read_cache): their generation
+    # is counted (strangler.sync.generations). None by default: nothing cached, nothing counted.
+    "READ_CACHE_DOMAINS": (),
+    # The Django cache (an alias of CACHES) those responses are kept in.
+    "READ_CACHE_ALIAS": "default",
 }
 
 

@@ -2,6 +2,7 @@ from .service.models import FailureCount
 from .sync.models import (
     AggregateVersion,
     Compensation,
+    DomainGeneration,
     DomainOwnership,
     InboxEvent,
     OutboxEvent,
@@ -10,6 +11,7 @@ from .sync.models import (
 __all__ = [
     "AggregateVersion",
     "Compensation",
+    "DomainGeneration",
     "DomainOwnership",
     "FailureCount",
     "InboxEvent",

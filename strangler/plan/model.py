@@ -188,9 +188,17 @@ class Plan:
 
     def match(self, path: str, *, internal: bool = False) -> list[Route]:
         """The routes of the most specific pattern matching `path`, as nginx would pick it."""
+        for pattern, routes in self.locations(internal=internal):
+            if pattern.matches(path):
+                return list(routes)
+        return []
+
+    def locations(self, *, internal: bool = False) -> list[tuple[PathPattern, tuple[Route, ...]]]:
+        """Each path pattern with its routes, most specific first: the first pattern matching a
+        path is the one nginx picks. A caller matching many paths computes this once."""
         candidates = [r for r in self.routes if internal or not r.internal]
         ordered = by_specificity(list({r.pattern.shape: r.pattern for r in candidates}.values()))
-        for pattern in ordered:
-            if pattern.matches(path):
-                return [r for r in candidates if r.pattern.shape == pattern.shape]
-        return []
+        return [
+            (pattern, tuple(r for r in candidates if r.pattern.shape == pattern.shape))
+            for pattern in ordered
+        ]

@@ -20,6 +20,7 @@ from .config import (
     filesystem_broker_options,
     jwt_settings,
     password_hashers,
+    read_cache_settings,
     redis_broker_options,
     rest_framework_settings,
     transport_security_settings,
@@ -45,6 +46,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+READ_CACHE_MIDDLEWARE = "strangler.service.read_cache.ReadCacheMiddleware"
+READ_CACHE_AFTER = "django.middleware.security.SecurityMiddleware"
 
 # Django's validators, applied wherever a password is set (registration, the admin's forms).
 # Eight characters is the contract's minimum (shop-api.md); the others refuse what guessing
@@ -85,8 +89,13 @@ def backend_settings(
     static_root: Path,
     api_title: str,
     api_description: str,
+    cached_domains: tuple[str, ...] = (),
 ) -> dict:
-    """Every Django setting a backend shares with the others, from its environment."""
+    """Every Django setting a backend shares with the others, from its environment.
+
+    `cached_domains` switches on the read cache (strangler.service.read_cache) for the reads
+    of those domains, kept in the cache READ_CACHE_URL names (this process's memory unless
+    set: `redis://host:6379/N` shares it between the backend's processes)."""
     if production:
         secret_key = env.str("DJANGO_SECRET_KEY")
     else:
@@ -186,6 +195,13 @@ def backend_settings(
             "STRANGLER_TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"]
         ),
     }
+    if cached_domains:
+        # Inside the request id, the body size limit and the security headers, which every
+        # answer gets; outside what the views' answers need (sessions, CSRF, users, messages),
+        # whose marks on a computed answer are kept with it (strangler.service.read_cache).
+        position = settings["MIDDLEWARE"].index(READ_CACHE_AFTER) + 1
+        settings["MIDDLEWARE"].insert(position, READ_CACHE_MIDDLEWARE)
+        settings.update(read_cache_settings(env, domains=cached_domains))
     if broker_url.startswith("filesystem://"):
         settings["CELERY_BROKER_TRANSPORT_OPTIONS"] = filesystem_broker_options(var_dir / "broker")
     elif broker_url.startswith(REDIS_SCHEMES):

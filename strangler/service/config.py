@@ -96,6 +96,28 @@ def rest_framework_settings() -> dict:
     }
 
 
+READ_CACHE_ALIAS = "strangler-read"
+# Per process: ten thousand products' answers and every list page anyone asks for, a few tens
+# of megabytes at most; what is evicted is computed again. Keys die with their generation,
+# so the timeout only bounds how long dead ones take space (in a shared Redis).
+DEFAULT_READ_CACHE_URL = f"locmemcache://{READ_CACHE_ALIAS}?max_entries=20000&timeout=600"
+
+
+def read_cache_settings(env: environ.Env, *, domains: tuple[str, ...]) -> dict:
+    """The settings of the read cache of `domains` (strangler.service.read_cache) but its
+    middleware: its cache, from READ_CACHE_URL (e.g. redis://127.0.0.1:6379/3)."""
+    cache = env.cache_url("READ_CACHE_URL", default=DEFAULT_READ_CACHE_URL)
+    cache.setdefault("TIMEOUT", 600)
+    return {
+        "CACHES": {
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+            READ_CACHE_ALIAS: cache,
+        },
+        "STRANGLER_READ_CACHE_DOMAINS": tuple(domains),
+        "STRANGLER_READ_CACHE_ALIAS": READ_CACHE_ALIAS,
+    }
+
+
 def jwt_settings(env: environ.Env, *, production: bool, var_dir: Path) -> dict:
     """The JWT_* settings of a backend that issues or verifies access tokens (RS256, kid).
 

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from strangler.conf import strangler_settings
 
-from . import registry
+from . import generations, registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
 from .ownership import current_ownership
@@ -65,6 +65,7 @@ def store(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]) -> s
     moved = set_versions(aggregate.name, {k: int(r["version"]) for k, r in latest.items()})
     if not moved:
         return moved
+    generations.changed(aggregate.domain)
     manager = aggregate.model._default_manager
     upserts = [latest[k] for k in moved if not latest[k].get("deleted")]
     deletes = [latest[k]["id"] for k in moved if latest[k].get("deleted")]
@@ -81,6 +82,7 @@ def overwrite(
 ) -> None:
     """A repair: this copy takes the owner's rows and versions as they are, even where it
     holds a higher version (a copy that went wrong), and drops the ids the owner has not."""
+    generations.changed(aggregate.domain)
     with applying_event():
         if delete:
             aggregate.model._default_manager.filter(pk__in=delete).delete()

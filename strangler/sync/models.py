@@ -107,3 +107,28 @@ class Compensation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}({self.key})"
+
+
+def _new_epoch() -> str:
+    return uuid.uuid4().hex
+
+
+class DomainGeneration(models.Model):
+    """How often a domain's data changed on this backend: bumped in the transaction of every
+    change of the domain (an owner's write, an applied event, a backfill page, a repair), so a
+    reader that sees a generation sees every change counted in it. Responses cached under a
+    generation are fresh exactly as long as it is current (strangler.service.read_cache).
+
+    `epoch` is drawn when the row is created: a database made afresh counts from 1 again, and
+    what was cached or handed out as an ETag under its predecessor's numbers must not match.
+    """
+
+    domain = models.CharField(max_length=64, primary_key=True)
+    epoch = models.CharField(max_length=32, default=_new_epoch)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        app_label = "strangler"
+
+    def __str__(self) -> str:
+        return f"{self.domain} generation {self.value}"

@@ -5,7 +5,7 @@ from contextvars import ContextVar
 
 from django.db import connection, models
 
-from . import registry
+from . import generations, registry
 from .models import AggregateVersion, OutboxEvent
 
 _applying_event: ContextVar[bool] = ContextVar("applying_event", default=False)
@@ -53,7 +53,7 @@ def record_change(
         raise RuntimeError("record_change must run inside the transaction of the change")
     aggregate = registry.for_model(type(instance))
     aggregate_id = str(instance.pk)
-    return OutboxEvent.objects.create(
+    event = OutboxEvent.objects.create(
         aggregate_type=aggregate.name,
         aggregate_id=aggregate_id,
         version=next_version(aggregate_type=aggregate.name, aggregate_id=aggregate_id),
@@ -61,6 +61,8 @@ def record_change(
         payload=None if deleted else _payload(aggregate, instance, reread=reread),
         deleted=deleted,
     )
+    generations.changed(aggregate.domain)
+    return event
 
 
 def _payload(aggregate: registry.Aggregate, instance: models.Model, *, reread: bool) -> dict:

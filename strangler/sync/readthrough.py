@@ -22,9 +22,11 @@ logger = logging.getLogger(__name__)
 
 def load_missing(aggregate_name: str, pk: int):
     """The row `pk` of the aggregate, fetched from the domain's owner; None if it has none."""
+    if pk < 1:
+        return None  # ids are positive: no owner has it
     aggregate = registry.by_name(aggregate_name)
     owner = current_ownership(aggregate.domain).owner
-    if owner == this_backend() or pk < 1:
+    if owner == this_backend():
         return None
     source = BackendSync(owner, strangler_settings.BACKEND_URLS[owner], timeout=2.0)
     try:

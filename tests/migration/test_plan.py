@@ -97,6 +97,18 @@ def test_the_most_specific_pattern_wins_so_reviews_stay_while_products_move(shop
     ]
 
 
+def test_locations_list_each_pattern_once_with_its_routes_most_specific_first(shop_plan):
+    locations = [
+        (pattern.text, [r.name for r in routes]) for pattern, routes in shop_plan.locations()
+    ]
+    texts = [text for text, _ in locations]
+
+    assert len(texts) == len(set(texts))
+    assert texts.index("/api/products/{id}/reviews") < texts.index("/api/products/{id}")
+    assert ("/api/products/{id}", ["product", "product-write"]) in locations
+    assert not any(text.startswith("/internal/") for text in texts)
+
+
 def test_backend_urls_are_overridden_by_name_url_variables(tmp_path):
     path = tmp_path / "plan.yaml"
     path.write_text(MINIMAL)

@@ -4,7 +4,8 @@ Like every backend's: development (SHOP_ENV=development, the default) needs no c
 (SQLite and the filesystem broker under var/, the JWT key under var/keys shared with the other
 backends); production (SHOP_ENV=production) refuses to start without its secrets. The service
 runs the shared `catalog` domain, and `accounts` as a read copy of the users (staff writes
-check `is_staff` on it), kept in sync from the auth domain's owner.
+check `is_staff` on it), kept in sync from the auth domain's owner. What is its own is the
+read cache of the catalog (strangler.service.read_cache; READ_CACHE_URL picks where it is kept).
 """
 
 from pathlib import Path
@@ -36,6 +37,9 @@ vars().update(
         static_root=VAR_DIR / "catalog-static",
         api_title="Shop API: catalog service",
         api_description="The catalog domain of the shop's public HTTP API (see shop-api.md).",
+        # The service's own read path: catalog reads answered from a cache that every change
+        # of the catalog (a write here, an event applied here) invalidates, with ETags.
+        cached_domains=("catalog",),
     )
 )
 AUTH_USER_MODEL = "accounts.User"

@@ -52,9 +52,17 @@ def test_the_owner_never_reads_through(books):
 
 
 @pytest.mark.parametrize("product_id", [0, -1])
-def test_an_id_no_row_can_have_is_never_asked_of_the_owner(product_id, books):
+def test_an_id_no_row_can_have_is_not_asked_of_the_owner(fake_auth_backend, books, product_id):
     from catalog.selectors import get_product
 
+    asked = []
+
+    def owner(method, path, headers, body):
+        asked.append(path)
+        return 200, {"rows": [], "next_after": None}
+
+    fake_auth_backend(owner, backend="catalog")
     set_ownership(domain="catalog", owner="catalog", state="active")
 
     assert get_product(product_id=product_id) is None
+    assert asked == []
