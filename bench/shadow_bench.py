@@ -13,11 +13,16 @@ The proxy's controller then moves between two steps, pushing the step table with
 `1-auth` (shadow off) and `2-catalog-shadow` (shadow on: the monolith still serves the catalog
 reads, and the proxy copies each one to the catalog service, then asks the monolith again, from
 a timer once the client has its answer). Each round runs wrk, for every load shape and catalog
-read (the products list; a product drawn from every id), once with the shadow off and once on,
-the order swapped every other round. A shadowed window starts on an emptied shadow log and ends
-once its copies have landed, so none spills into the next window; its log is then counted
-(entries, dropped copies, failed shadow answers) and `strangle shadow-report --json` says how
-many answers it compared and found differing.
+read (the products list; a product drawn from every id), with the shadow off and on back to
+back (a pair, the order swapped every other round). A shadowed window starts on an emptied
+shadow log and ends once its copies have landed, so none spills into the next window; its log
+is then counted (entries, dropped copies, failed shadow answers) and `strangle shadow-report
+--json` says how many answers it compared and found differing, in which fields.
+
+Two load shapes, with the same wrk threads and connections: saturating (each connection sends
+its next request as soon as it has an answer: what the shadow's extra work costs shows as fewer
+requests per second) and paced (each connection pauses --paced-pause-ms first, leaving the
+machine headroom: what the shadow costs shows in the latencies).
 
 Results: bench/results/shadow.md and .json (medians over the windows of each condition, ratios
 on / off, every window). Every wrk run is bounded in time and in requests.
@@ -111,7 +116,7 @@ def log(message: str) -> None:
 
 @contextlib.contextmanager
 def shadow_shop(
-    tmp: Path, *, products: int, workers: int, proxy_workers: str
+    tmp: Path, *, products: int, workers: int, threads: int, proxy_workers: str
 ) -> Iterator[ShadowShop]:
     ports = {"monolith": free_port(), "catalog": free_port()}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
@@ -120,6 +125,9 @@ def shadow_shop(
         "SHOP_VAR_DIR": str(tmp / "var"),
         "MONOLITH_URL": urls["monolith"],
         "CATALOG_URL": urls["catalog"],
+        # Each thread keeps a database connection open (CONN_MAX_AGE): few threads keep both
+        # backends far below a PostgreSQL server's max_connections that other work shares.
+        "GUNICORN_THREADS": str(threads),
     }
     with (
         LiveBackend(
@@ -243,12 +251,14 @@ def warm_up(shop: ShadowShop, *, shapes: list[LoadShape], seconds: int) -> None:
 
 
 def measure(shop: ShadowShop, *, rounds: int, shapes: list[LoadShape]) -> list[Window]:
+    """Off and on back to back for each load and endpoint: the two windows of a pair see the
+    same machine (other work on it comes and goes), and are compared as a pair."""
     windows = []
     for round_index in range(rounds):
-        for condition in conditions_of_round(round_index):
-            shop.set_shadow(condition)
-            for shape in shapes:
-                for endpoint in ENDPOINTS:
+        for shape in shapes:
+            for endpoint in ENDPOINTS:
+                for condition in conditions_of_round(round_index):
+                    shop.set_shadow(condition)
                     windows.append(
                         run_window(
                             shop,
@@ -263,8 +273,8 @@ def measure(shop: ShadowShop, *, rounds: int, shapes: list[LoadShape]) -> list[W
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=2, help="each runs off and on once")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per window")
+    parser.add_argument("--rounds", type=int, default=4, help="each runs off and on once")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per window")
     parser.add_argument("--warmup", type=int, default=3, help="seconds per endpoint, unrecorded")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
@@ -278,6 +288,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="cap per window")
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per backend")
+    parser.add_argument("--gunicorn-threads", type=int, default=4, help="threads per worker")
     parser.add_argument("--proxy-workers", default="1", help="nginx worker_processes")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     return parser.parse_args(argv)
@@ -314,7 +325,7 @@ def settings_of(args: argparse.Namespace, shop: ShadowShop, shapes: list[LoadSha
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared by wrk, nginx, "
         "both backends and their databases",
         "backends": f"the monolith and the catalog service, each under gunicorn "
-        f"(deploy/gunicorn.conf.py, {args.workers} workers), "
+        f"(deploy/gunicorn.conf.py, {args.workers} workers x {args.gunicorn_threads} threads), "
         f"{'PostgreSQL' if database.startswith('postgres') else 'SQLite'}, "
         f"{args.products} products, the catalog's copy by `strangle backfill catalog`",
         "proxy": f"nginx {args.proxy_workers} worker(s), shipped plan "
@@ -344,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(tmp),
             products=args.products,
             workers=args.workers,
+            threads=args.gunicorn_threads,
             proxy_workers=args.proxy_workers,
         ) as shop,
     ):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bench.report import ScenarioResult
@@ -28,6 +29,7 @@ class ShadowLog:
     inflight: int  # copies still travelling when the wait for them ended (0 unless stuck)
     compared: int | None = None  # `strangle shadow-report` on the window's route
     differing: int | None = None
+    top_fields: tuple[tuple[str, int], ...] = ()  # the report's most differing fields, counted
 
 
 def shadow_log_counts(log: Mapping[str, Any]) -> ShadowLog:
@@ -52,8 +54,13 @@ def with_report(counts: ShadowLog, report: Mapping[str, Any] | None, *, route: s
     `route` (unchanged without a report, or when it lists no such route)."""
     for row in (report or {}).get("routes", []):
         if row["route"] == route:
-            return ShadowLog(
-                **{**asdict(counts), "compared": row["compared"], "differing": row["differing"]}
+            return replace(
+                counts,
+                compared=row["compared"],
+                differing=row["differing"],
+                top_fields=tuple(
+                    (field["field"], field["differing"]) for field in row["top_fields"]
+                ),
             )
     return counts
 
@@ -101,8 +108,29 @@ class Side:
         )
 
 
-def _ratio(on: float, off: float) -> float | None:
-    return on / off if off else None
+METRICS = ("requests_per_s", "p50_ms", "p99_ms", "p999_ms")
+
+
+def paired_ratios(off: Sequence[Window], on: Sequence[Window]) -> dict[str, float | None]:
+    """on / off of each metric: the median over the rounds of the ratio within each round's
+    pair, which ran back to back, so what other work on the machine did weighs on both sides
+    of a ratio alike. Above 1 for latencies, below 1 for requests per second, is the shadow
+    costing the client."""
+
+    def value(window: Window, metric: str) -> float:
+        return float(getattr(window.result, metric) or 0.0)
+
+    by_round = {w.round: w for w in off}
+    pairs = [(by_round[w.round], w) for w in on if w.round in by_round]
+    ratios: dict[str, float | None] = {}
+    for metric in METRICS:
+        known = [
+            value(on_window, metric) / value(off_window, metric)
+            for off_window, on_window in pairs
+            if value(off_window, metric)
+        ]
+        ratios[metric] = float(statistics.median(known)) if known else None
+    return ratios
 
 
 @dataclass(frozen=True)
@@ -111,22 +139,13 @@ class Comparison:
     endpoint: str
     off: Side
     on: Side
+    ratios: dict[str, float | None]
     answered: int
     failed: int
     dropped: int
     compared: int | None
     differing: int | None
-
-    @property
-    def ratios(self) -> dict[str, float | None]:
-        """on / off: above 1 for latencies, below 1 for requests per second, is the shadow
-        costing the client."""
-        return {
-            "requests_per_s": _ratio(self.on.requests_per_s, self.off.requests_per_s),
-            "p50_ms": _ratio(self.on.p50_ms, self.off.p50_ms),
-            "p99_ms": _ratio(self.on.p99_ms, self.off.p99_ms),
-            "p999_ms": _ratio(self.on.p999_ms, self.off.p999_ms),
-        }
+    top_fields: tuple[tuple[str, int], ...]
 
 
 def _sum_known(values: list[int | None]) -> int | None:
@@ -146,17 +165,22 @@ def compare(windows: Sequence[Window]) -> list[Comparison]:
         if not off or not on:
             continue
         logs = [w.shadow for w in on if w.shadow is not None]
+        fields: Counter[str] = Counter()
+        for log in logs:
+            fields.update(dict(log.top_fields))
         comparisons.append(
             Comparison(
                 load=load,
                 endpoint=endpoint,
                 off=Side.of(off),
                 on=Side.of(on),
+                ratios=paired_ratios(off, on),
                 answered=sum(log.answered for log in logs),
                 failed=sum(log.failed for log in logs),
                 dropped=sum(log.dropped for log in logs),
                 compared=_sum_known([log.compared for log in logs]),
                 differing=_sum_known([log.differing for log in logs]),
+                top_fields=tuple(fields.most_common(3)),
             )
         )
     return comparisons
@@ -191,7 +215,8 @@ def to_markdown(
         "Off is step `1-auth` (the monolith serves the catalog, nothing is mirrored); on is step "
         "`2-catalog-shadow` (the monolith serves the catalog; each read is copied to the catalog "
         "service, then asked of the monolith a second time, from a timer once the client has "
-        "its answer). Medians over the windows of each condition; ratios are on / off.",
+        "its answer). Medians over the windows of each condition; a ratio is on / off within each "
+        "round's pair of windows (run back to back), its median over the rounds.",
         "",
         "| load | endpoint | req/s off / on | p50 ms off / on | p99 ms off / on "
         "| p99.9 ms off / on | ratio req/s | ratio p99 | ratio p99.9 | errors off / on |",
@@ -224,13 +249,15 @@ def to_markdown(
         "shadow-report` compared on the route and found differing (noise learned from the "
         "primary's second answers left out).",
         "",
-        "| load | endpoint | reads | dropped | shadow answers | failed | compared | differing |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| load | endpoint | reads | dropped | shadow answers | failed | compared | differing "
+        "| most differing fields |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for c in comparisons:
+        fields = ", ".join(f"`{field}` ({count})" for field, count in c.top_fields) or "-"
         lines.append(
             f"| {c.load} | {c.endpoint} | {c.on.requests} | {c.dropped} | {c.answered} "
-            f"| {c.failed} | {_count(c.compared)} | {_count(c.differing)} |"
+            f"| {c.failed} | {_count(c.compared)} | {_count(c.differing)} | {fields} |"
         )
     lines += [
         "",
@@ -256,7 +283,7 @@ def to_json(
 ) -> str:
     payload = {
         "settings": dict(settings),
-        "comparisons": [{**asdict(c), "ratios": c.ratios} for c in comparisons],
+        "comparisons": [asdict(c) for c in comparisons],
         "windows": [asdict(w) for w in windows],
     }
     return json.dumps(payload, indent=2) + "\n"

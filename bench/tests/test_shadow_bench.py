@@ -70,7 +70,13 @@ def wrk(rps: float, p99: float, *, requests: int = 100, errors: int = 0) -> Scen
     )
 
 
-def shadow(*, dropped: int = 0, compared: int | None = 90, differing: int | None = 0) -> ShadowLog:
+def shadow(
+    *,
+    dropped: int = 0,
+    compared: int | None = 90,
+    differing: int | None = 0,
+    top_fields: tuple[tuple[str, int], ...] = (),
+) -> ShadowLog:
     return ShadowLog(
         held=95,
         answered=90,
@@ -79,6 +85,7 @@ def shadow(*, dropped: int = 0, compared: int | None = 90, differing: int | None
         inflight=0,
         compared=compared,
         differing=differing,
+        top_fields=top_fields,
     )
 
 
@@ -105,12 +112,19 @@ def test_the_shadow_report_adds_what_it_compared_on_the_windows_route_only() -> 
     report = {
         "routes": [
             {"route": "products", "compared": 7, "differing": 1, "top_fields": []},
-            {"route": "product", "compared": 4, "differing": 0, "top_fields": []},
+            {
+                "route": "product",
+                "compared": 4,
+                "differing": 1,
+                "top_fields": [{"field": "price", "differing": 1, "example": {}}],
+            },
         ],
         "threshold": 0.01,
         "passed": True,
     }
-    assert with_report(counts, report, route="product").compared == 4
+    product = with_report(counts, report, route="product")
+    assert (product.compared, product.differing, product.top_fields) == (4, 1, (("price", 1),))
+    assert product.held == counts.held
     assert with_report(counts, report, route="categories") == counts
     assert with_report(counts, None, route="product") == counts
 
@@ -120,22 +134,26 @@ def test_conditions_alternate_and_swap_order_every_other_round() -> None:
     assert order == [OFF, ON, ON, OFF, OFF, ON, ON, OFF]
 
 
-def test_a_comparison_takes_medians_per_condition_and_ratios_on_over_off() -> None:
+def test_a_comparison_takes_medians_per_condition_and_ratios_within_each_rounds_pair() -> None:
     windows = [
         window(OFF, wrk(200.0, 40.0)),
-        window(ON, wrk(100.0, 80.0), dropped=3, compared=90, differing=1),
+        window(ON, wrk(100.0, 80.0), dropped=3, differing=1, top_fields=(("price", 1),)),
         window(ON, wrk(120.0, 60.0), round_index=1, dropped=2, compared=None, differing=None),
         window(OFF, wrk(180.0, 50.0), round_index=1),
+        window(OFF, wrk(20.0, 400.0), round_index=2),
+        window(ON, wrk(20.0, 400.0), round_index=2),
     ]
     [comparison] = compare(windows)
-    assert comparison.off.requests_per_s == 190.0 and comparison.on.requests_per_s == 110.0
-    assert comparison.off.p99_ms == 45.0 and comparison.on.p99_ms == 70.0
-    assert comparison.on.p999_ms == 140.0
-    assert comparison.ratios["requests_per_s"] == 110.0 / 190.0
-    assert comparison.ratios["p99_ms"] == 70.0 / 45.0
-    assert (comparison.dropped, comparison.answered, comparison.failed) == (5, 180, 2)
-    # A window whose report could not be read adds nothing, it does not hide the other's.
-    assert (comparison.compared, comparison.differing) == (90, 1)
+    assert comparison.off.requests_per_s == 180.0 and comparison.on.requests_per_s == 100.0
+    assert comparison.off.p99_ms == 50.0 and comparison.on.p99_ms == 80.0
+    assert comparison.on.p999_ms == 160.0
+    # Round by round: 100/200, 120/180, 20/20; a slow round weighs on both sides of its pair.
+    assert comparison.ratios["requests_per_s"] == 120.0 / 180.0
+    assert comparison.ratios["p99_ms"] == 60.0 / 50.0
+    assert (comparison.dropped, comparison.answered, comparison.failed) == (5, 270, 3)
+    # A window whose report could not be read adds nothing, it does not hide the others'.
+    assert (comparison.compared, comparison.differing) == (180, 1)
+    assert comparison.top_fields == (("price", 1),)
 
 
 def test_a_load_and_endpoint_that_ran_under_one_condition_only_is_not_compared() -> None:
@@ -151,7 +169,7 @@ def test_the_markdown_puts_off_and_on_side_by_side_and_lists_every_window() -> N
         "| saturating | product detail | 200 / 100 | 10.0 / 20.0 | 40.0 / 80.0 | 80.0 / 160.0 "
         "| 0.50 | 2.00 | 2.00 | 0 / 0 |"
     ) in markdown
-    assert "| saturating | product detail | 100 | 3 | 90 | 1 | 90 | 0 |" in markdown
+    assert "| saturating | product detail | 100 | 3 | 90 | 1 | 90 | 0 | - |" in markdown
     assert (
         "| 1 | saturating | product detail | on | 100 | 100 | 20.0 | 80.0 | 160.0 | 0 " in markdown
     )
