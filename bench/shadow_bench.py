@@ -17,7 +17,8 @@ read (the products list; a product drawn from every id), with the shadow off and
 back (a pair, the order swapped every other round). A shadowed window starts on an emptied
 shadow log and ends once its copies have landed, so none spills into the next window; its log
 is then counted (entries, dropped copies, failed shadow answers) and `strangle shadow-report
---json` says how many answers it compared and found differing, in which fields.
+--json` says how many answers it compared and found differing, in which fields. The proxy's
+access log of each window splits nginx's time of a read into the primary's and its own.
 
 Two load shapes, with the same wrk threads and connections: saturating (each connection sends
 its next request as soon as it has an answer: what the shadow's extra work costs shows as fewer
@@ -51,6 +52,7 @@ from bench.shadow_results import (
     Window,
     compare,
     conditions_of_round,
+    proxy_times,
     shadow_log_counts,
     to_json,
     to_markdown,
@@ -68,6 +70,8 @@ STEPS = {"off": "1-auth", "on": "2-catalog-shadow"}
 # Copies left in flight at the end of a window: each takes at most two shadow_timeouts.
 DRAIN_TIMEOUT = 60.0
 DRAIN_POLL = 0.2
+# The access log's `flush=1s` (strangler/proxy/templates/nginx.conf.j2), and a margin.
+ACCESS_LOG_FLUSH = 1.5
 
 
 @dataclass(frozen=True)
@@ -204,16 +208,37 @@ def run_load(shop: ShadowShop, *, endpoint: Endpoint, load: WrkLoad, scenario: s
     )
 
 
+def access_log_since(path: Path, offset: int) -> list[dict]:
+    """The proxy's access log entries written after byte `offset` (nginx buffers them for
+    ACCESS_LOG_FLUSH)."""
+    time.sleep(ACCESS_LOG_FLUSH)
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        lines = handle.read().splitlines()
+    entries = []
+    for line in lines:
+        with contextlib.suppress(ValueError):
+            entries.append(json.loads(line))
+    return entries
+
+
 def run_window(
     shop: ShadowShop, *, round_index: int, shape: LoadShape, endpoint: Endpoint, condition: str
 ) -> Window:
     if condition == ON:
         shop.proxy.controller.admin().clear_shadow_log()
+    access_log = shop.proxy.site.access_log
+    # Lines the previous window left in nginx's buffer may land after this offset: they are
+    # of another step or route, which proxy_times() leaves out.
+    offset = access_log.stat().st_size if access_log.exists() else 0
     result = run_load(
         shop,
         endpoint=endpoint,
         load=shape.load,
         scenario=f"{endpoint.name} ({shape.name}, shadow {condition})",
+    )
+    times = proxy_times(
+        access_log_since(access_log, offset), step=STEPS[condition], route=endpoint.route
     )
     shadow = read_shadow(shop, endpoint) if condition == ON else None
     window = Window(
@@ -223,14 +248,16 @@ def run_window(
         condition=condition,
         result=result,
         shadow=shadow,
+        proxy=times,
     )
     copies = (
         f", {shadow.answered} shadow answers logged, {shadow.dropped} dropped" if shadow else ""
     )
+    own = f", proxy's own p99 {times.own_p99_ms:.0f} ms" if times else ""
     log(
         f"round {round_index + 1}: {result.scenario}: {result.requests_per_s:.0f} req/s, "
         f"p99 {result.p99_ms:.1f} ms, p99.9 {result.p999_ms or 0.0:.1f} ms, "
-        f"{result.errors} errors{copies}"
+        f"{result.errors} errors{own}{copies}"
     )
     return window
 

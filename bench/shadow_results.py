@@ -5,13 +5,15 @@ the windows, this module only counts."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bench.report import ScenarioResult
+from strangler.proxy.accesslog import p99
 
 OFF, ON = "off", "on"
 
@@ -66,6 +68,50 @@ def with_report(counts: ShadowLog, report: Mapping[str, Any] | None, *, route: s
 
 
 @dataclass(frozen=True)
+class ProxyTimes:
+    """A window's requests as the proxy's access log timed them: nginx's time of each request
+    split into the upstream's (the primary's answer) and the proxy's own (the rest), each
+    request's own time being what mirroring it could add to the client's."""
+
+    requests: int
+    upstream_p99_ms: float
+    own_p99_ms: float
+    own_max_ms: float
+
+
+def _upstream_seconds(value: Any) -> float | None:
+    """$upstream_response_time: one time per upstream tried (", "), per internal redirect
+    (" : "), "-" for none; their sum is the request's time upstream."""
+    parts = [part.strip() for part in re.split("[,:]", str(value))]
+    times = [float(part) for part in parts if part and part != "-"]
+    return sum(times) if times else None
+
+
+def proxy_times(
+    entries: Iterable[Mapping[str, Any]], *, step: str, route: str
+) -> ProxyTimes | None:
+    """The times of the access log `entries` of `route` at `step` (None when there are none)."""
+    upstream, own = [], []
+    for entry in entries:
+        if entry.get("step") != step or entry.get("route") != route:
+            continue
+        upstream_s = _upstream_seconds(entry.get("upstream_time", "-"))
+        if upstream_s is None:
+            continue
+        total_s = float(entry["request_time"])
+        upstream.append(upstream_s * 1000)
+        own.append(max(0.0, total_s - upstream_s) * 1000)
+    if not upstream:
+        return None
+    return ProxyTimes(
+        requests=len(upstream),
+        upstream_p99_ms=p99(upstream) or 0.0,
+        own_p99_ms=p99(own) or 0.0,
+        own_max_ms=max(own),
+    )
+
+
+@dataclass(frozen=True)
 class Window:
     """One wrk run: a load shape on one endpoint with the shadow off or on."""
 
@@ -75,6 +121,7 @@ class Window:
     condition: str  # OFF or ON
     result: ScenarioResult
     shadow: ShadowLog | None = None  # read after ON windows only
+    proxy: ProxyTimes | None = None
 
 
 @dataclass(frozen=True)
@@ -89,15 +136,25 @@ class Side:
     p50_ms: float
     p99_ms: float
     p999_ms: float
+    upstream_p99_ms: float | None
+    proxy_own_p99_ms: float | None
+    proxy_own_max_ms: float | None
 
     @classmethod
     def of(cls, windows: Sequence[Window]) -> Side:
         results = [window.result for window in windows]
+        timed = [window.proxy for window in windows if window.proxy is not None]
 
         def median(values: list[float]) -> float:
             return float(statistics.median(values))
 
+        def median_timed(values: list[float]) -> float | None:
+            return median(values) if values else None
+
         return cls(
+            upstream_p99_ms=median_timed([times.upstream_p99_ms for times in timed]),
+            proxy_own_p99_ms=median_timed([times.own_p99_ms for times in timed]),
+            proxy_own_max_ms=max((times.own_max_ms for times in timed), default=None),
             windows=len(results),
             requests=sum(result.requests for result in results),
             errors=sum(result.errors for result in results),
@@ -196,6 +253,10 @@ def _ms(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _known_ms(value: float | None) -> str:
+    return "-" if value is None else _ms(value)
+
+
 def _times(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -240,6 +301,29 @@ def to_markdown(
         "one to the catalog service, on the same cores) shows as fewer requests per second, "
         "while a closed loop's latency stays near connections / throughput; a paced load "
         "leaves the machine headroom, so what the shadow adds shows in the latencies.",
+        "",
+        "## Where the client's time went",
+        "",
+        "The proxy's access log over the same windows: nginx's time of each read split into the "
+        "primary's (upstream) and the proxy's own, which holds whatever mirroring adds to a "
+        "client's reads: nginx logs a request once its mirror subrequest is done (which only "
+        "hands the copy to a timer), and the next request on a keep-alive connection waits "
+        "for it. "
+        "Medians over the windows of their p99; the proxy's own time at worst, over all of "
+        "them. nginx times to the millisecond.",
+        "",
+        "| load | endpoint | upstream p99 ms off / on | proxy's own p99 ms off / on "
+        "| proxy's own max ms off / on |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for c in comparisons:
+        lines.append(
+            f"| {c.load} | {c.endpoint} "
+            f"| {_known_ms(c.off.upstream_p99_ms)} / {_known_ms(c.on.upstream_p99_ms)} "
+            f"| {_known_ms(c.off.proxy_own_p99_ms)} / {_known_ms(c.on.proxy_own_p99_ms)} "
+            f"| {_known_ms(c.off.proxy_own_max_ms)} / {_known_ms(c.on.proxy_own_max_ms)} |"
+        )
+    lines += [
         "",
         "## Mirroring happened",
         "",

@@ -5,10 +5,12 @@ from bench.shadow_bench import load_shapes, parse_args
 from bench.shadow_results import (
     OFF,
     ON,
+    ProxyTimes,
     ShadowLog,
     Window,
     compare,
     conditions_of_round,
+    proxy_times,
     shadow_log_counts,
     to_json,
     to_markdown,
@@ -89,7 +91,14 @@ def shadow(
     )
 
 
-def window(condition: str, result: ScenarioResult, *, round_index: int = 0, **log) -> Window:
+def window(
+    condition: str,
+    result: ScenarioResult,
+    *,
+    round_index: int = 0,
+    proxy: ProxyTimes | None = None,
+    **log,
+) -> Window:
     return Window(
         round=round_index,
         load="saturating",
@@ -97,6 +106,7 @@ def window(condition: str, result: ScenarioResult, *, round_index: int = 0, **lo
         condition=condition,
         result=result,
         shadow=shadow(**log) if condition == ON else None,
+        proxy=proxy,
     )
 
 
@@ -129,6 +139,33 @@ def test_the_shadow_report_adds_what_it_compared_on_the_windows_route_only() -> 
     assert with_report(counts, None, route="product") == counts
 
 
+def access(step: str, route: str, request_time: float, upstream_time: str) -> dict:
+    """One line of the proxy's access log (strangler/proxy/templates/nginx.conf.j2), parsed."""
+    return {
+        "step": step,
+        "route": route,
+        "status": 200,
+        "request_time": request_time,
+        "upstream_time": upstream_time,
+    }
+
+
+def test_the_access_log_splits_each_reads_time_into_the_primarys_and_the_proxys_own() -> None:
+    entries = [access("2-catalog-shadow", "product", 0.012, "0.010")] * 98 + [
+        access("2-catalog-shadow", "product", 0.050, "0.020, 0.010"),  # a retried upstream
+        access("2-catalog-shadow", "product", 0.200, "0.150 : 0.030"),  # an internal redirect
+        access("2-catalog-shadow", "product", 0.001, "-"),  # answered by nginx itself
+        access("1-auth", "product", 9.0, "0.001"),  # the previous window's step
+        access("2-catalog-shadow", "products", 9.0, "0.001"),  # another route
+    ]
+    times = proxy_times(entries, step="2-catalog-shadow", route="product")
+    assert times is not None and times.requests == 100
+    assert round(times.upstream_p99_ms, 3) == 30.0  # the 99th of 100, by nearest rank
+    assert round(times.own_p99_ms, 3) == 20.0
+    assert round(times.own_max_ms, 3) == 20.0
+    assert proxy_times(entries, step="2-catalog-shadow", route="categories") is None
+
+
 def test_conditions_alternate_and_swap_order_every_other_round() -> None:
     order = [condition for r in range(4) for condition in conditions_of_round(r)]
     assert order == [OFF, ON, ON, OFF, OFF, ON, ON, OFF]
@@ -136,10 +173,17 @@ def test_conditions_alternate_and_swap_order_every_other_round() -> None:
 
 def test_a_comparison_takes_medians_per_condition_and_ratios_within_each_rounds_pair() -> None:
     windows = [
-        window(OFF, wrk(200.0, 40.0)),
-        window(ON, wrk(100.0, 80.0), dropped=3, differing=1, top_fields=(("price", 1),)),
+        window(OFF, wrk(200.0, 40.0), proxy=ProxyTimes(100, 30.0, 1.0, 2.0)),
+        window(
+            ON,
+            wrk(100.0, 80.0),
+            proxy=ProxyTimes(100, 70.0, 1.0, 3.0),
+            dropped=3,
+            differing=1,
+            top_fields=(("price", 1),),
+        ),
         window(ON, wrk(120.0, 60.0), round_index=1, dropped=2, compared=None, differing=None),
-        window(OFF, wrk(180.0, 50.0), round_index=1),
+        window(OFF, wrk(180.0, 50.0), round_index=1, proxy=ProxyTimes(100, 40.0, 0.0, 1.0)),
         window(OFF, wrk(20.0, 400.0), round_index=2),
         window(ON, wrk(20.0, 400.0), round_index=2),
     ]
@@ -154,6 +198,9 @@ def test_a_comparison_takes_medians_per_condition_and_ratios_within_each_rounds_
     # A window whose report could not be read adds nothing, it does not hide the others'.
     assert (comparison.compared, comparison.differing) == (180, 1)
     assert comparison.top_fields == (("price", 1),)
+    # Windows the access log could not time are left out of those medians.
+    assert (comparison.off.upstream_p99_ms, comparison.on.upstream_p99_ms) == (35.0, 70.0)
+    assert (comparison.off.proxy_own_p99_ms, comparison.on.proxy_own_max_ms) == (0.5, 3.0)
 
 
 def test_a_load_and_endpoint_that_ran_under_one_condition_only_is_not_compared() -> None:
