@@ -19,6 +19,7 @@ class ScenarioResult:
     p50_ms: float
     p99_ms: float
     notes: str = ""
+    p999_ms: float | None = None  # wrk reports it; other tools leave it out
 
 
 @dataclass

@@ -29,6 +29,9 @@ class WrkLoad:
     max_requests: int
     # Headroom over --duration before the run is considered hung.
     margin_s: int = 30
+    # Milliseconds each connection waits before its next request: a paced load instead of a
+    # saturating one (0: none).
+    pause_ms: int = 0
 
 
 def wrk_binary() -> str:
@@ -59,6 +62,7 @@ def run_wrk(
         path_template or "-",
         str(ids_file) if ids_file else "-",
         str(per_thread),
+        str(load.pause_ms),
     ]
     output = _run_until_done(command, threads=load.threads, timeout=load.duration_s + load.margin_s)
     return parse_result(scenario=scenario, output=output)
@@ -112,5 +116,6 @@ def parse_result(*, scenario: str, output: str) -> ScenarioResult:
         requests_per_s=data["requests"] / duration_s if duration_s else 0.0,
         p50_ms=data["latency_us"]["p50"] / 1000,
         p99_ms=data["latency_us"]["p99"] / 1000,
+        p999_ms=data["latency_us"]["p999"] / 1000,
         notes=f"errors: {notes}" if notes else "",
     )

@@ -38,3 +38,16 @@ CATALOG_BENCH_ARGS ?=
 .PHONY: catalog-bench
 catalog-bench: wrk-install
 	$(BENCH_PYTHON) -m bench.catalog_bench $(CATALOG_BENCH_ARGS)
+
+# The shadow benchmark: bench/shadow_bench.py starts the monolith and the catalog service on
+# free loopback ports (LiveBackend: fresh PostgreSQL databases when MONOLITH_DATABASE_URL points
+# at a server, else SQLite; dropped after), copies the catalog with `strangle backfill catalog`
+# and runs the shipped plan on nginx; wrk reads the products list and a product through the
+# proxy with the shadow off (1-auth) and on (2-catalog-shadow), alternating, under a saturating
+# and a paced load. Results: bench/results/shadow.md and .json.
+# Options: make shadow-bench SHADOW_BENCH_ARGS="--rounds 4 --duration 10 --paced-pause-ms 0"
+SHADOW_BENCH_ARGS ?=
+
+.PHONY: shadow-bench
+shadow-bench: wrk-install proxy-install install-test
+	$(BENCH_PYTHON) -m bench.shadow_bench $(SHADOW_BENCH_ARGS)

@@ -7,6 +7,8 @@
 --                  so a run is bounded in requests as well as by wrk's --duration. wrk itself
 --                  waits out --duration regardless, so the runner sends it SIGINT once every
 --                  thread is done; wrk then reports the time that really elapsed.
+--   pause:         optional, milliseconds each connection waits before its next request (a
+--                  paced load below saturation); 0 or absent for none.
 -- done() prints one line, "BENCH_RESULT <json>", that bench/wrk_runner.py parses.
 
 local threads = {}
@@ -28,6 +30,14 @@ function init(args)
   end
   max_responses = tonumber(args[3]) or 0
   responses = 0
+  local pause = tonumber(args[4]) or 0
+  if pause > 0 then
+    -- wrk looks for delay() after init(), so defining it here paces only the runs that ask:
+    -- without it every request is sent at once, as before.
+    function delay()
+      return pause
+    end
+  end
   -- A fixed seed per thread keeps the sequence of ids the same from run to run.
   math.randomseed(1000 + index)
 end
@@ -54,8 +64,9 @@ function done(summary, latency, requests)
   io.write(string.format(
     'BENCH_RESULT {"requests": %d, "duration_us": %d, "errors": {"connect": %d, "read": %d, ' ..
     '"write": %d, "status": %d, "timeout": %d}, "latency_us": {"p50": %d, "p90": %d, ' ..
-    '"p99": %d, "mean": %.1f, "max": %d}}\n',
+    '"p99": %d, "p999": %d, "mean": %.1f, "max": %d}}\n',
     summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency:percentile(99.9), latency.mean,
     latency.max))
 end

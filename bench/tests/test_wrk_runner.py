@@ -10,7 +10,7 @@ OUTPUT = """Running 10s test @ http://127.0.0.1:1/
 BENCH_THREAD_DONE
 BENCH_RESULT {"requests": 500, "duration_us": 2500000, "errors": {"connect": 0, "read": 2, \
 "write": 0, "status": 3, "timeout": 0}, "latency_us": {"p50": 12500, "p90": 30000, \
-"p99": 48000, "mean": 15000.0, "max": 52000}}
+"p99": 48000, "p999": 51000, "mean": 15000.0, "max": 52000}}
 """
 
 
@@ -18,7 +18,7 @@ def test_parse_result_turns_the_lua_summary_into_rates_and_milliseconds() -> Non
     result = parse_result(scenario="GET /api/products", output=OUTPUT)
     assert result.requests == 500
     assert result.requests_per_s == 200.0
-    assert (result.p50_ms, result.p99_ms) == (12.5, 48.0)
+    assert (result.p50_ms, result.p99_ms, result.p999_ms) == (12.5, 48.0, 51.0)
     assert result.errors == 5
     assert result.notes == "errors: read 2, status 3"
 
@@ -59,6 +59,16 @@ def test_wrk_stops_at_the_request_cap_long_before_its_duration(loopback_server: 
     load = WrkLoad(threads=2, connections=2, duration_s=300, max_requests=40)
     result = run_wrk(scenario="capped", url=loopback_server, load=load)
     assert 40 <= result.requests <= 40 + load.connections
+    assert result.errors == 0
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(60)
+def test_a_paced_connection_sends_at_most_one_request_per_pause(loopback_server: str) -> None:
+    # Unpaced, one connection sends thousands of requests to this server in 2 s.
+    load = WrkLoad(threads=1, connections=1, duration_s=2, max_requests=10_000, pause_ms=250)
+    result = run_wrk(scenario="paced", url=loopback_server, load=load)
+    assert 1 <= result.requests <= 2 * 1000 // 250 + 1
     assert result.errors == 0
 
 
