@@ -1,4 +1,10 @@
 import pytest
+from hypothesis import settings
+
+# Property tests judge answers, never time: on a loaded 2-core machine an example may take
+# longer than hypothesis' default 200 ms deadline without anything being wrong.
+settings.register_profile("shop", deadline=None)
+settings.load_profile("shop")
 
 # The domains' fixtures (api, customer, staff, as_customer, ...; books, make_product; fill_cart,
 # make_order), as every project that installs the domains uses them.
