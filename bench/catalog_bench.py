@@ -421,6 +421,9 @@ def main(argv: list[str] | None = None) -> int:
                     log(shop.strangle("parity", "catalog").strip())
                     answers = same_answers(shop, anonymous, product_ids[-1])
             rows = throughput(shop, args, scenarios(product_ids), tmp)
+    settings["load average at the end (1/5/15 min)"] = " / ".join(
+        f"{v:.2f}" for v in os.getloadavg()
+    )
     report = CatalogReport(settings=settings, throughput=rows, visibility=phases, answers=answers)
     markdown, machine = report.write(args.output_dir)
     print(report.to_markdown())
