@@ -249,6 +249,7 @@ def run_window(
         result=result,
         shadow=shadow,
         proxy=times,
+        load_average=os.getloadavg()[0],
     )
     copies = (
         f", {shadow.answered} shadow answers logged, {shadow.dropped} dropped" if shadow else ""
@@ -341,16 +342,19 @@ def load_shapes(args: argparse.Namespace) -> list[LoadShape]:
     return shapes
 
 
+def _load_average() -> str:
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def settings_of(args: argparse.Namespace, shop: ShadowShop, shapes: list[LoadShape]) -> dict:
     proxy = shop.proxy.controller.plan().proxy
     database = os.environ.get("MONOLITH_DATABASE_URL", "")
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "load average at start (1/5/15 min)": " / ".join(
-            f"{value:.2f}" for value in os.getloadavg()
-        ),
+        "load average at start (1/5/15 min)": _load_average(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared by wrk, nginx, "
-        "both backends and their databases",
+        "both backends, their database server and whatever else runs (each window's load "
+        "average is in the last table)",
         "backends": f"the monolith and the catalog service, each under gunicorn "
         f"(deploy/gunicorn.conf.py, {args.workers} workers x {args.gunicorn_threads} threads), "
         f"{'PostgreSQL' if database.startswith('postgres') else 'SQLite'}, "
@@ -389,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_of(args, shop, shapes)
         warm_up(shop, shapes=shapes, seconds=args.warmup)
         windows = measure(shop, rounds=args.rounds, shapes=shapes)
+        settings["load average at the end (1/5/15 min)"] = _load_average()
     comparisons = compare(windows)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(settings=settings, comparisons=comparisons, windows=windows)

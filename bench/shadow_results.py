@@ -122,6 +122,7 @@ class Window:
     result: ScenarioResult
     shadow: ShadowLog | None = None  # read after ON windows only
     proxy: ProxyTimes | None = None
+    load_average: float | None = None  # the machine's (1 min) at the window's end: other work
 
 
 @dataclass(frozen=True)
@@ -348,8 +349,8 @@ def to_markdown(
         "## Every window, in the order it ran",
         "",
         "| round | load | endpoint | shadow | requests | req/s | p50 ms | p99 ms | p99.9 ms "
-        "| errors | log: reads / shadow answers | dropped |",
-        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| errors | log: reads / shadow answers | dropped | load average |",
+        "| ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for w in windows:
         r = w.result
@@ -357,7 +358,8 @@ def to_markdown(
         lines.append(
             f"| {w.round + 1} | {w.load} | {w.endpoint} | {w.condition} | {r.requests} "
             f"| {r.requests_per_s:.0f} | {_ms(r.p50_ms)} | {_ms(r.p99_ms)} "
-            f"| {_ms(r.p999_ms or 0.0)} | {r.errors} | {log} |"
+            f"| {_ms(r.p999_ms or 0.0)} | {r.errors} | {log} "
+            f"| {'-' if w.load_average is None else f'{w.load_average:.1f}'} |"
         )
     return "\n".join(lines) + "\n"
 
