@@ -8,19 +8,15 @@ from the chassis (strangler.service.backend); what follows it is the monolith's 
 
 from pathlib import Path
 
-import environ
+from shopenv import shop_environment
 
 from strangler.service.backend import backend_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 
-env = environ.Env()
-VAR_DIR = Path(env.str("SHOP_VAR_DIR", default=str(REPO_DIR / "var")))
-SHOP_ENV = env.str("SHOP_ENV", default="development")
-if SHOP_ENV not in {"development", "production"}:
-    raise environ.ImproperlyConfigured("SHOP_ENV must be 'development' or 'production'")
-PRODUCTION = SHOP_ENV == "production"
+SHOP = shop_environment(repo_dir=REPO_DIR)
+env, PRODUCTION, VAR_DIR = SHOP.env, SHOP.production, SHOP.var_dir
 
 vars().update(
     backend_settings(
@@ -30,7 +26,7 @@ vars().update(
         apps=["shop", "accounts", "catalog", "reviews", "orders", "payments"],
         production=PRODUCTION,
         var_dir=VAR_DIR,
-        plan=Path(env.str("STRANGLER_PLAN", default=str(REPO_DIR / "migration-plan/plan.yaml"))),
+        plan=SHOP.plan,
         database_env="MONOLITH_DATABASE_URL",
         static_root=VAR_DIR / "static",
         api_title="Shop API",

@@ -22,6 +22,7 @@ from tests.support.broker import empty_sync_queues, shop_broker_url
 from tests.support.live import AUTH, LiveBackend
 
 CLI_TIMEOUT = 180
+CONTRACT_TIMEOUT = 300
 
 
 # The Redis database of the test shops (SHOP_TEST_REDIS_DB overrides it): see shop_broker_url.
@@ -175,3 +176,32 @@ def flip(shop: Shop, *command: str) -> float:
     paused = re.search(r"writes paused ([0-9.]+)s", flipped.stdout)
     assert paused, flipped.stdout
     return float(paused.group(1))
+
+
+def contract_holds_through_the_proxy(
+    shop: Shop, *suites: str, leaving_out: tuple[str, ...] = ()
+) -> None:
+    """The contract suites (tests/contract/<suite>) pass against the proxy; `leaving_out` names
+    tests (pytest -k expressions) not run."""
+    selection = ["-k", " and ".join(f"not {name}" for name in leaving_out)] if leaving_out else []
+    contract = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *(f"tests/contract/{suite}" for suite in suites),
+            *selection,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--base-url",
+            shop.public_url,
+        ],
+        cwd=REPO_ROOT,
+        env=shop.cli_env,
+        capture_output=True,
+        text=True,
+        timeout=CONTRACT_TIMEOUT,
+        check=False,
+    )
+    assert contract.returncode == 0, contract.stdout[-3000:]

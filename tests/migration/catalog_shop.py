@@ -6,8 +6,6 @@ catalog's owner through."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -16,11 +14,9 @@ from pathlib import Path
 from strangler.sync.flip import OwnershipHandover
 from strangler.sync.readiness import CopiesReady
 from tests.migration.auth_shop import Shop, broker_url
-from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
+from tests.migration.harness import RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, CATALOG, ORDERS, LiveBackend
-
-CONTRACT_TIMEOUT = 300
 
 
 @dataclass
@@ -95,32 +91,3 @@ def running_catalog_shop(tmp_path: Path, *, orders: bool = False) -> Iterator[Ca
             orders_url=backends["orders"].base_url if orders else "",
             orders=backends.get("orders"),
         )
-
-
-def contract_holds_through_the_proxy(
-    shop: Shop, *suites: str, leaving_out: tuple[str, ...] = ()
-) -> None:
-    """The contract suites (tests/contract/<suite>) pass against the proxy; `leaving_out` names
-    tests (pytest -k expressions) not run."""
-    selection = ["-k", " and ".join(f"not {name}" for name in leaving_out)] if leaving_out else []
-    contract = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *(f"tests/contract/{suite}" for suite in suites),
-            *selection,
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--base-url",
-            shop.public_url,
-        ],
-        cwd=REPO_ROOT,
-        env=shop.cli_env,
-        capture_output=True,
-        text=True,
-        timeout=CONTRACT_TIMEOUT,
-        check=False,
-    )
-    assert contract.returncode == 0, contract.stdout[-3000:]

@@ -7,16 +7,19 @@ only ones that work afterwards, everywhere."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
 from bench.write_load import WriteLoad
-from tests.migration.auth_shop import PASSWORD, Shop, flip, parity_is_clean
-from tests.migration.harness import REPO_ROOT
+from tests.migration.auth_shop import (
+    PASSWORD,
+    Shop,
+    contract_holds_through_the_proxy,
+    flip,
+    parity_is_clean,
+)
 from tests.support.admin import AdminSession
 
 pytestmark = pytest.mark.integration
@@ -47,32 +50,6 @@ def _every_user_logs_in_and_is_known_everywhere(shop: Shop, *, sample: int | Non
         for access in shop.tokens[:: max(1, len(shop.tokens) // 20)]:
             me = proxy.get("/api/auth/me", headers={"Authorization": f"Bearer {access}"})
             assert me.status_code == 200, me.text
-
-
-def _contract_holds_through_the_proxy(shop: Shop) -> None:
-    """The contract's auth and cart/order suites, unchanged, through the proxy at this step: a
-    user registered on the auth service is at once a customer of the monolith."""
-    contract = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "tests/contract/test_auth.py",
-            "tests/contract/test_cart_orders.py",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--base-url",
-            shop.public_url,
-        ],
-        cwd=REPO_ROOT,
-        env=shop.cli_env,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        check=False,
-    )
-    assert contract.returncode == 0, contract.stdout[-3000:]
 
 
 def _logs_in(shop: Shop, base_url: str, email: str, password: str) -> int:
@@ -152,4 +129,4 @@ def test_auth_moves_back_and_forth_under_a_write_heavy_load_losing_nothing(shop)
     )
     del shop.users[before_email], shop.users[after_email]
     _every_user_logs_in_and_is_known_everywhere(shop, sample=25)
-    _contract_holds_through_the_proxy(shop)
+    contract_holds_through_the_proxy(shop, "test_auth.py", "test_cart_orders.py")

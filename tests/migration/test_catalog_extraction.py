@@ -17,10 +17,9 @@ import httpx
 import pytest
 
 from bench.shop_load import STAFF, ShopLoad, stock_conserved, stock_of
-from tests.migration.auth_shop import flip, parity_is_clean
+from tests.migration.auth_shop import contract_holds_through_the_proxy, flip, parity_is_clean
 from tests.migration.catalog_shop import (
     CatalogShop,
-    contract_holds_through_the_proxy,
     running_catalog_shop,
 )
 

@@ -18,9 +18,8 @@ import httpx
 import pytest
 
 from tests.contract.api import ShopApi, Unique, eventually
-from tests.migration.auth_shop import flip, parity_is_clean
+from tests.migration.auth_shop import contract_holds_through_the_proxy, flip, parity_is_clean
 from tests.migration.catalog_shop import (
-    contract_holds_through_the_proxy,
     running_catalog_shop,
 )
 

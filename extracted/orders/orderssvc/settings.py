@@ -10,19 +10,15 @@ sync from their owners: `accounts`' users (request.user, an order's customer) an
 
 from pathlib import Path
 
-import environ
+from shopenv import shop_environment
 
 from strangler.service.backend import backend_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent.parent
 
-env = environ.Env()
-VAR_DIR = Path(env.str("SHOP_VAR_DIR", default=str(REPO_DIR / "var")))
-SHOP_ENV = env.str("SHOP_ENV", default="development")
-if SHOP_ENV not in {"development", "production"}:
-    raise environ.ImproperlyConfigured("SHOP_ENV must be 'development' or 'production'")
-PRODUCTION = SHOP_ENV == "production"
+SHOP = shop_environment(repo_dir=REPO_DIR)
+env, PRODUCTION, VAR_DIR = SHOP.env, SHOP.production, SHOP.var_dir
 
 vars().update(
     backend_settings(
@@ -32,7 +28,7 @@ vars().update(
         apps=["accounts", "catalog", "orders"],
         production=PRODUCTION,
         var_dir=VAR_DIR,
-        plan=Path(env.str("STRANGLER_PLAN", default=str(REPO_DIR / "migration-plan/plan.yaml"))),
+        plan=SHOP.plan,
         database_env="ORDERS_DATABASE_URL",
         static_root=VAR_DIR / "orders-static",
         api_title="Shop API: orders service",
