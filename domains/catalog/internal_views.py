@@ -6,10 +6,9 @@ handover waits it out or is forwarded to the new owner (owned_write)."""
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from strangler.service.errors import ConflictError
-from strangler.service.internal_api import InternalCallerOnly
+from strangler.service.internal_api import InternalAPIView
 from strangler.sync.ownership import owned_write
 
 from . import selectors, services
@@ -21,13 +20,8 @@ from .internal_serializers import (
 )
 
 
-class InternalView(APIView):
-    authentication_classes: list = []
-    permission_classes = [InternalCallerOnly]
-
-
 @extend_schema(exclude=True)
-class ReservationView(InternalView):
+class ReservationView(InternalAPIView):
     @owned_write(DOMAIN)
     def put(self, request, key: str):
         params = ReservationLinesSerializer(data=request.data)
@@ -51,7 +45,7 @@ class ReservationView(InternalView):
 
 
 @extend_schema(exclude=True)
-class ReservationSummaryView(InternalView):
+class ReservationSummaryView(InternalAPIView):
     def get(self, request):
         summary = selectors.reservation_summary()
         return Response(ReservationSummarySerializer(summary).data, status=status.HTTP_200_OK)

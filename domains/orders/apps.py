@@ -33,6 +33,7 @@ class OrdersConfig(AppConfig):
                     "paid_at",
                     "cancelled_at",
                     "reservation_key",
+                    "payment_id",
                 ),
             )
         )

@@ -39,6 +39,9 @@ class Order(SyncedModel):
     # The checkout attempt's stock reservation (catalog.models.StockReservation), released
     # when the order is cancelled.
     reservation_key = models.CharField(max_length=100, unique=True)
+    # The payment (kept by the payments domain, in the monolith) that moved the order to paid:
+    # marking it paid again with the same payment is a replay, with another one a conflict.
+    payment_id = models.BigIntegerField(null=True, blank=True)
 
     objects = SyncedQuerySet.as_manager()
 

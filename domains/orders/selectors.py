@@ -4,6 +4,7 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
+from strangler.sync.readthrough import load_missing
 
 from .models import CartItem, Order, OrderItem
 
@@ -64,3 +65,13 @@ def list_orders(*, user: User) -> QuerySet[Order]:
 def get_order(*, user: User, order_id: int) -> Order | None:
     """The user's order, or None: another user's order does not exist for them."""
     return _orders_with_items().filter(user=user, pk=order_id).first()
+
+
+def get_order_to_pay(*, user: User, order_id: int) -> Order | None:
+    """The user's order as the payments see it (its lines are not needed); on a copy, one placed
+    on the owner a moment ago (its event still on the way) is read through from the owner, so
+    it can be paid at once."""
+    order = Order.objects.filter(user=user, pk=order_id).first()
+    if order is None:
+        order = load_missing("order", order_id)
+    return order if order is not None and order.user_id == user.pk else None

@@ -152,7 +152,7 @@ def _move(order: Order, *, status: str, at: str, when: datetime) -> None:
     """A pending order's one transition; the caller holds its row lock and checked its state."""
     order.status = status
     setattr(order, at, when)
-    order.save(update_fields=["status", at])
+    order.save(update_fields=["status", at, "payment_id"])
 
 
 @transaction.atomic
@@ -180,16 +180,17 @@ def _release(*, key: str) -> None:
     compensations.schedule(action=stock.RELEASE, key=key)
 
 
-def lock_payable_order(*, user: User, order_id: int) -> Order | None:
-    """The user's order, row-locked until the surrounding transaction ends."""
-    return Order.objects.select_for_update().filter(user=user, pk=order_id).first()
-
-
 @transaction.atomic
-def mark_order_paid(*, order_id: int, paid_at: datetime) -> bool:
-    """Moves a pending order to paid; False when it was no longer pending (or is gone)."""
+def mark_order_paid(*, order_id: int, payment_id: int, paid_at: datetime) -> bool:
+    """Moves a pending order to paid by `payment_id`; True also when that payment already did
+    (a replay), False when the order is gone, cancelled or paid by another payment."""
     locked = Order.objects.select_for_update().filter(pk=order_id).first()
-    if locked is None or locked.status != Order.Status.PENDING_PAYMENT:
+    if locked is None:
         return False
+    if locked.status == Order.Status.PAID:
+        return locked.payment_id == payment_id
+    if locked.status != Order.Status.PENDING_PAYMENT:
+        return False
+    locked.payment_id = payment_id
     _move(locked, status=Order.Status.PAID, at="paid_at", when=paid_at)
     return True

@@ -16,8 +16,7 @@ import httpx
 from catalog import services as catalog_services
 from catalog.apps import DOMAIN as CATALOG
 from strangler.service.internal_api import internal_client
-from strangler.sync.ownership import NotOwner, settled_owner, this_backend
-from strangler.sync.states import OwnershipState
+from strangler.sync.ownership import NotOwner, settled_here
 
 RELEASE = "catalog.release_stock"
 _PATH = "/internal/catalog/reservations/{key}"
@@ -28,11 +27,8 @@ class CatalogUnavailable(Exception):
 
 
 def owned_here() -> bool:
-    """Whether the catalog's writes happen here now (a look: the write checks again), once a
-    handover under way has ended: mid-handover the proxy may still route the catalog's
-    internal API here, and a call would wait on itself."""
-    ownership = settled_owner(CATALOG)
-    return ownership.owner == this_backend() and ownership.state == OwnershipState.ACTIVE
+    """Whether the catalog's writes happen here now (see settled_here)."""
+    return settled_here(CATALOG)
 
 
 def reserve_locally(*, key: str, quantities: Mapping[int, int]) -> None:

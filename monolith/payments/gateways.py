@@ -31,6 +31,9 @@ class PaymentGateway(Protocol):
         self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str
     ) -> Charge: ...
 
+    def void(self, *, idempotency_key: str) -> None:
+        """Cancels the charge made under the key, if one was; idempotent."""
+
 
 class TestGateway:
     """Approves every valid card except numbers ending in 0002, like real test card ranges."""
@@ -40,6 +43,9 @@ class TestGateway:
     def charge(self, *, amount: Decimal, currency: str, card: Card, idempotency_key: str) -> Charge:
         reference = "test_" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:24]
         return Charge(approved=not card.number.endswith("0002"), reference=reference)
+
+    def void(self, *, idempotency_key: str) -> None:
+        pass  # the test gateway moves no money, so there is nothing to give back
 
 
 @cache

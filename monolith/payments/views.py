@@ -4,7 +4,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from strangler.service.errors import ConflictError, PaymentRequiredError
+from strangler.service.errors import (
+    ConflictError,
+    DependencyUnavailableError,
+    PaymentRequiredError,
+)
 
 from . import services
 from .gateways import Card
@@ -34,6 +38,12 @@ class PayOrderView(APIView):
             ) from exc
         except services.CardDeclined as exc:
             raise PaymentRequiredError("Your card was declined.", code="card_declined") from exc
+        except services.OrderUnconfirmed as exc:
+            raise DependencyUnavailableError(
+                "The order could not be confirmed; the payment will be completed or voided."
+                " Check the order before paying again.",
+                code="orders_unavailable",
+            ) from exc
         result = {
             "order_id": payment.order_id,
             "payment_id": payment.pk,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("catalog.internal_urls")),
     path("", include("reviews.urls")),
     path("", include("orders.urls")),
+    path("", include("orders.internal_urls")),
     path("", include("payments.urls")),
 ]
 

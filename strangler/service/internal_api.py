@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
 
 from strangler.conf import strangler_settings
 
@@ -26,6 +27,13 @@ class InternalCallerOnly(BasePermission):
         if not internal_token.presented_matches(strangler_settings.INTERNAL_TOKEN, presented):
             raise exceptions.NotFound(internal_token.REFUSAL)
         return True
+
+
+class InternalAPIView(APIView):
+    """A view of a domain's internal API: no user, only the internal token."""
+
+    authentication_classes: list = []
+    permission_classes = [InternalCallerOnly]
 
 
 def internal_client(*, timeout: float = 5.0, retries: int = 2) -> httpx.Client:

@@ -56,7 +56,7 @@ class Undo:
 
     def settle(self) -> None:
         """Inside the local write's transaction: the call's effect is wanted, keep it."""
-        Compensation.objects.filter(key=self.key).delete()
+        settle(key=self.key)
 
     def run(self) -> bool:
         """Undoes the call now; False (and left for the sweeper) when the undo fails."""
@@ -77,6 +77,11 @@ def compensated(*, action: str, key: str) -> Iterator[Undo]:
         if Compensation.objects.filter(key=key).exists():
             undo.run()
         raise
+
+
+def settle(*, key: str) -> None:
+    """Inside a local write's transaction: the undo recorded under `key` is no longer wanted."""
+    Compensation.objects.filter(key=key).delete()
 
 
 def schedule(*, action: str, key: str) -> None:

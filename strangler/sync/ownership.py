@@ -212,6 +212,15 @@ def settled_owner(domain: str) -> Ownership:
     return wait_out_handover(domain, time.time() + strangler_settings.HANDOVER_WAIT_SECONDS)
 
 
+def settled_here(domain: str) -> bool:
+    """Whether the domain's writes happen here once a handover under way has ended (a look: the
+    write checks again). A port choosing between the local ORM and the owner's internal API
+    asks this: mid-handover the proxy may still route the internal API here, and a call would
+    wait on itself."""
+    ownership = settled_owner(domain)
+    return ownership.owner == this_backend() and ownership.state == OwnershipState.ACTIVE
+
+
 def _request_of(args: tuple) -> HttpRequest:
     """The request a view function (request, ...) or a view method (self, request, ...) got;
     DRF's Request wraps Django's."""

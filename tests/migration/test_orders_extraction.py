@@ -5,14 +5,16 @@ cart and places orders (one left unpaid, one paid, one cancelled), `apply 5-orde
 until the orders are backfilled, then backfill, parity and the flip. After it the orders service
 serves the same cart and the same orders under the same ids, its new orders take ids past the
 monolith's, parity is clean both ways, the service's copies of the users and the catalog (fed
-by their owners' events, backfilled with `--copy orders`) match their owners', and the cart and
-orders contract holds through the proxy.
+by their owners' events, backfilled with `--copy orders`) match their owners', and the cart,
+orders and payments contract holds through the proxy.
 
-Paying stays in the monolith, which after the flip holds a read copy of the orders: moving an
-order to `paid` on the orders service is later work, so the contract's tests that pay an order
-are left out at this step."""
+Paying stays in the monolith, which after the flip reads a copy of the orders and moves an
+order to `paid` through the orders service's internal API: the old unpaid order is paid once,
+the paid one stays paid, and a payment racing a cancel has exactly one winner."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -24,10 +26,6 @@ from tests.migration.catalog_shop import (
 )
 
 pytestmark = pytest.mark.integration
-
-# The contract's tests that pay an order (payments move an order owned by the orders service
-# only in later work).
-PAYING = ("test_a_paid_order_is_not_cancellable",)
 
 
 @pytest.fixture
@@ -60,6 +58,7 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
         staff = api.account("admin@shop.local", "admin-pass-1234")
         lamp, mug, kettle = (api.create_product(staff, stock=10) for _ in range(3))
         unpaid = api.checkout(customer, {lamp["id"]: 2})
+        to_pay = api.checkout(customer, {mug["id"]: 2})
         paid = api.checkout(customer, {mug["id"]: 1})
         assert api.pay(customer, paid["id"]).status_code == 200
         cancelled = api.checkout(customer, {kettle["id"]: 1})
@@ -68,7 +67,12 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
         api.set_quantity(customer, kettle["id"], 1)
         cart = _served(api.get("/api/cart", customer), "monolith")
         orders = _served(api.get("/api/orders", customer), "monolith")
-        assert [o["status"] for o in orders["results"]] == ["cancelled", "paid", "pending_payment"]
+        assert [o["status"] for o in orders["results"]] == [
+            "cancelled",
+            "paid",
+            "pending_payment",
+            "pending_payment",
+        ]
 
         refused = shop.strangle("apply", "5-orders")
         assert refused.returncode == 1
@@ -94,7 +98,49 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
         assert _served(again, "orders")["status"] == "cancelled"
         assert eventually(lambda: api.product(lamp["id"])["stock"] == 10 - 3)
 
+        # The monolith pays the old unpaid order on the orders service, once.
+        assert api.pay(customer, to_pay["id"]).status_code == 200
+        assert _served(api.get(f"/api/orders/{to_pay['id']}", customer), "orders")["status"] == (
+            "paid"
+        )
+        second = api.pay(customer, to_pay["id"])
+        assert second.status_code == 409 and second.json()["code"] == "not_payable"
+        # The order paid before the flip stays paid.
+        kept = api.post(f"/api/orders/{paid['id']}/cancel", customer)
+        assert kept.status_code == 409 and kept.json()["code"] == "not_cancellable"
+        assert api.order(customer, paid["id"])["status"] == "paid"
+
+        paid_won = _a_payment_racing_a_cancel_has_one_winner(shop, customer, mug["id"])
+        # Stock conserved: the paid orders' units are gone, a cancelled order's came back.
+        left = 10 - 1 - 2 - (1 if paid_won else 0)
+        assert eventually(lambda: api.product(mug["id"])["stock"] == left)
+
     parity_is_clean(shop, "orders")
     parity_is_clean(shop, "auth", "--copy", "orders")
     parity_is_clean(shop, "catalog", "--copy", "orders")
-    contract_holds_through_the_proxy(shop, "test_cart_orders.py", leaving_out=PAYING)
+    contract_holds_through_the_proxy(shop, "test_cart_orders.py", "test_payments.py")
+
+
+def _a_payment_racing_a_cancel_has_one_winner(shop, customer, product_id: int) -> bool:
+    """A payment and a cancel of one order at once: the orders service lets one move it, and
+    the loser's answer says so (a payment that lost has its charge voided). Whether the payment
+    won."""
+    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+        order = ShopApi(client, Unique()).checkout(customer, {product_id: 1})
+
+    def pay() -> httpx.Response:
+        with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+            return ShopApi(client, Unique()).pay(customer, order["id"])
+
+    def cancel() -> httpx.Response:
+        with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+            return ShopApi(client, Unique()).post(f"/api/orders/{order['id']}/cancel", customer)
+
+    with ThreadPoolExecutor(2) as race:
+        paid, cancelled = (answer.result() for answer in (race.submit(pay), race.submit(cancel)))
+
+    assert sorted([paid.status_code, cancelled.status_code]) == [200, 409], (paid, cancelled)
+    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+        final = ShopApi(client, Unique()).order(customer, order["id"])["status"]
+    assert final == ("paid" if paid.status_code == 200 else "cancelled")
+    return paid.status_code == 200

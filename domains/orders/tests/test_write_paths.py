@@ -71,8 +71,8 @@ def test_a_cancel_records_the_orders_one_transition(customer, make_product, fill
 def test_a_paid_order_is_neither_paid_again_nor_cancelled(customer, make_product, make_order):
     order = make_order(customer, (make_product(), 1))
 
-    assert services.mark_order_paid(order_id=order.pk, paid_at=timezone.now())
-    assert not services.mark_order_paid(order_id=order.pk, paid_at=timezone.now())
+    assert services.mark_order_paid(order_id=order.pk, payment_id=7, paid_at=timezone.now())
+    assert not services.mark_order_paid(order_id=order.pk, payment_id=8, paid_at=timezone.now())
     with pytest.raises(services.NotCancellable):
         services.cancel_order(order=order)
 
@@ -84,8 +84,24 @@ def test_a_cancelled_order_cannot_be_paid(customer, make_product, make_order):
     order = make_order(customer, (make_product(), 1))
     services.cancel_order(order=order)
 
-    assert not services.mark_order_paid(order_id=order.pk, paid_at=timezone.now())
+    assert not services.mark_order_paid(order_id=order.pk, payment_id=7, paid_at=timezone.now())
     assert Order.objects.get(pk=order.pk).paid_at is None
+
+
+def test_marking_an_order_paid_again_by_the_same_payment_is_a_replay(
+    customer, make_product, make_order
+):
+    order = make_order(customer, (make_product(), 1))
+    assert services.mark_order_paid(order_id=order.pk, payment_id=7, paid_at=timezone.now())
+    paid_at = Order.objects.get(pk=order.pk).paid_at
+
+    assert services.mark_order_paid(order_id=order.pk, payment_id=7, paid_at=timezone.now())
+    assert Order.objects.get(pk=order.pk).paid_at == paid_at
+    assert [e.payload["status"] for e in _recorded("order")] == ["pending_payment", "paid"]
+
+
+def test_a_missing_order_is_not_marked_paid():
+    assert not services.mark_order_paid(order_id=424242, payment_id=7, paid_at=timezone.now())
 
 
 @pytest.mark.parametrize(

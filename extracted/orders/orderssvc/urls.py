@@ -7,6 +7,7 @@ from strangler.service.urls import ERROR_HANDLERS, chassis_urlpatterns
 urlpatterns = [
     *chassis_urlpatterns(),
     path("", include("orders.urls")),
+    path("", include("orders.internal_urls")),
 ]
 
 handler400, handler404, handler500 = ERROR_HANDLERS

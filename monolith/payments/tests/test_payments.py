@@ -1,13 +1,21 @@
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import timezone
 
+from orders import services as order_services
+from orders.models import Order
+from payments import services
 from payments.cards import is_expired, passes_luhn
+from payments.gateways import Charge, TestGateway, payment_gateway
 from payments.models import Payment
+from strangler.sync import compensations
+from strangler.sync.models import Compensation
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 GOOD_CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
 
 
@@ -99,3 +107,96 @@ def test_a_cancelled_order_is_not_payable(api, as_customer, order_id):
 
 def test_paying_another_users_order_is_404(api, as_other_customer, order_id):
     assert _pay(api, as_other_customer, order_id).status_code == 404
+
+
+class CancelledWhileChargingGateway(TestGateway):
+    """Approves the charge after the customer's cancel reached the order's owner: the payment
+    loses the race at the owner. Records what it voided."""
+
+    voided: list[str] = []
+
+    def charge(self, **kwargs) -> Charge:
+        order = Order.objects.get()
+        order_services.cancel_order(order=order)
+        return super().charge(**kwargs)
+
+    def void(self, *, idempotency_key: str) -> None:
+        self.voided.append(idempotency_key)
+
+
+@pytest.fixture
+def cancelled_while_charging(settings):
+    settings.PAYMENT_GATEWAY = f"{__name__}.CancelledWhileChargingGateway"
+    payment_gateway.cache_clear()
+    CancelledWhileChargingGateway.voided = []
+    yield CancelledWhileChargingGateway
+    payment_gateway.cache_clear()
+
+
+def test_a_charge_whose_order_was_cancelled_meanwhile_is_voided_and_409(
+    api, as_customer, order_id, cancelled_while_charging
+):
+    response = _pay(api, as_customer, order_id)
+
+    assert response.status_code == 409 and response.json()["code"] == "not_payable"
+    payment = Payment.objects.get()
+    assert payment.status == Payment.Status.VOIDED
+    assert cancelled_while_charging.voided == [payment.key]
+    assert Order.objects.get(pk=order_id).status == "cancelled"
+
+
+def test_a_voided_or_declined_payment_leaves_room_for_the_next_attempt_only(
+    api, as_customer, order_id
+):
+    _pay(api, as_customer, order_id, card_number="4000000000000002")
+
+    assert _pay(api, as_customer, order_id).status_code == 200
+    assert _pay(api, as_customer, order_id).status_code == 409
+    statuses = sorted(Payment.objects.values_list("status", flat=True))
+    assert statuses == ["declined", "succeeded"]
+
+
+def _stopped_payment(order_id: int, *, charged: bool) -> Payment:
+    """A payment whose process died after the charge (recorded or not), before its conclusion:
+    what the sweeper finds."""
+    key = "payment-stopped"
+    Compensation.objects.create(key=key, action=services.CONCLUDE, due_at=timezone.now())
+    return Payment.objects.create(
+        order_id=order_id,
+        key=key,
+        amount=Decimal("25.00"),
+        gateway="test",
+        gateway_reference="test_ref" if charged else "",
+        card_last4="4242",
+    )
+
+
+def test_the_sweeper_concludes_a_recorded_charge_by_the_owners_answer_and_mails_once(
+    order_id, django_capture_on_commit_callbacks, monkeypatch
+):
+    queued = []
+    monkeypatch.setattr(services.send_order_confirmation, "delay", lambda **kw: queued.append(kw))
+    payment = _stopped_payment(order_id, charged=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert compensations.sweep() == 1
+        services.conclude_payment(payment.key)
+
+    payment.refresh_from_db()
+    order = Order.objects.get(pk=order_id)
+    assert (payment.status, order.status, order.payment_id) == ("succeeded", "paid", payment.pk)
+    assert queued == [{"order_id": order_id}]
+    assert not Compensation.objects.exists()
+
+
+def test_the_sweeper_voids_a_charge_never_recorded_and_leaves_the_order_payable(
+    api, as_customer, order_id
+):
+    payment = _stopped_payment(order_id, charged=False)
+
+    assert compensations.sweep() == 1
+
+    payment.refresh_from_db()
+    assert payment.status == "voided"
+    assert Order.objects.get(pk=order_id).status == "pending_payment"
+    assert _pay(api, as_customer, order_id).status_code == 200
