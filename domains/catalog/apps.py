@@ -41,6 +41,6 @@ class CatalogConfig(AppConfig):
                 name="stock_reservation",
                 domain=DOMAIN,
                 model=StockReservation,
-                fields=("key", "lines", "state", "created_at", "released_at"),
+                fields=("key", "lines", "priced", "state", "created_at", "released_at"),
             )
         )

@@ -17,10 +17,17 @@ class ReservationLinesSerializer(serializers.Serializer):
             raise serializers.ValidationError("Keys must be product ids.") from None
 
 
+class PricedLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    unit_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
 class ReservationSerializer(serializers.Serializer):
     key = serializers.CharField()
     state = serializers.CharField()
     lines = serializers.DictField(child=serializers.IntegerField())
+    priced = serializers.DictField(child=PricedLineSerializer())
     created_at = serializers.DateTimeField()
     released_at = serializers.DateTimeField(allow_null=True)
 

@@ -58,6 +58,9 @@ class StockReservation(SyncedModel):
     key = models.CharField(max_length=100, unique=True)
     # {product id (as a string: JSON object keys): units}
     lines = models.JSONField(default=dict)
+    # What the units cost when they were taken, for the order to freeze: {product id: {"sku",
+    # "name", "unit_price" (a decimal string)}}.
+    priced = models.JSONField(default=dict)
     state = models.CharField(max_length=10, choices=State.choices, default=State.HELD)
     created_at = models.DateTimeField(auto_now_add=True)
     released_at = models.DateTimeField(null=True, blank=True)

@@ -58,7 +58,7 @@ def delete_product(*, product: Product) -> None:
     product.delete()
 
 
-def _move_stock(quantities: Mapping[int, int], *, sign: int) -> None:
+def _move_stock(quantities: Mapping[int, int], *, sign: int) -> dict[int, Product]:
     """Adds `sign` times the units to each product, or nothing (OutOfStock) if one lacks them.
 
     The rows are locked in id order before any is read, so two checkouts never deadlock and the
@@ -81,11 +81,13 @@ def _move_stock(quantities: Mapping[int, int], *, sign: int) -> None:
     for product_id in sorted(quantities):
         if product_id in products:
             products[product_id].save(update_fields=["stock"])
+    return products
 
 
 @transaction.atomic
 def reserve_stock(*, key: str, quantities: Mapping[int, int]) -> StockReservation:
-    """Takes the units of every line under `key`, or none of them (OutOfStock).
+    """Takes the units of every line under `key`, or none of them (OutOfStock), and records what
+    they cost then (read under the rows' locks: the price the order freezes).
 
     Idempotent: the same key answers the reservation it already made, whatever the lines.
     """
@@ -95,9 +97,18 @@ def reserve_stock(*, key: str, quantities: Mapping[int, int]) -> StockReservatio
             raise ReservationReleased(key)
         return existing
     lines = {product_id: units for product_id, units in quantities.items() if units > 0}
-    _move_stock(lines, sign=-1)
+    products = _move_stock(lines, sign=-1)
     return StockReservation.objects.create(
-        key=key, lines={str(product_id): units for product_id, units in sorted(lines.items())}
+        key=key,
+        lines={str(product_id): units for product_id, units in sorted(lines.items())},
+        priced={
+            str(product.pk): {
+                "sku": product.sku,
+                "name": product.name,
+                "unit_price": str(product.price),
+            }
+            for product in products.values()
+        },
     )
 
 

@@ -22,7 +22,7 @@ from strangler.sync.ownership import NotOwner, check_ownership
 from . import stock
 from .apps import DOMAIN
 from .models import CartItem, Order, OrderItem
-from .selectors import Cart, get_cart
+from .selectors import Cart, CartLine, get_cart
 
 
 class EmptyCart(Exception):
@@ -96,8 +96,8 @@ def checkout(*, user: User) -> Order:
 @transaction.atomic
 def _checkout_owning_the_catalog(*, user: User, key: str) -> Order:
     cart = _cart_to_order(user=user)
-    stock.reserve_locally(key=key, quantities=_quantities(cart))
-    return _place_order(user=user, cart=cart, key=key)
+    priced = stock.reserve_locally(key=key, quantities=_quantities(cart))
+    return _place_order(user=user, cart=cart, key=key, priced=priced)
 
 
 def _checkout_on_the_catalog_owner(*, user: User, key: str) -> Order:
@@ -107,12 +107,12 @@ def _checkout_on_the_catalog_owner(*, user: User, key: str) -> Order:
     cart = _cart_to_order(user=user)
     with compensations.compensated(action=stock.RELEASE, key=key) as undo:
         try:
-            stock.reserve_remotely(key=key, quantities=_quantities(cart))
+            priced = stock.reserve_remotely(key=key, quantities=_quantities(cart))
         except OutOfStock:
             undo.settle()  # refused outright: nothing is held, nothing to give back
             raise
         with transaction.atomic():
-            order = _place_order(user=user, cart=cart, key=key)
+            order = _place_order(user=user, cart=cart, key=key, priced=priced)
             undo.settle()
     return order
 
@@ -128,9 +128,22 @@ def _quantities(cart: Cart) -> dict[int, int]:
     return {line.product_id: line.quantity for line in cart.items}
 
 
-def _place_order(*, user: User, cart: Cart, key: str) -> Order:
-    order = Order.objects.create(user=user, total=cart.total, reservation_key=key)
-    for line in cart.items:
+def _place_order(*, user: User, cart: Cart, key: str, priced: stock.Priced) -> Order:
+    """The order of the cart's lines at the prices the catalog's owner took their units at
+    (this backend's copy of the catalog may trail it)."""
+    lines = [
+        CartLine(
+            product_id=line.product_id,
+            sku=frozen.sku,
+            name=frozen.name,
+            unit_price=frozen.unit_price,
+            quantity=line.quantity,
+        )
+        for line in cart.items
+        for frozen in [priced.get(line.product_id, line)]
+    ]
+    order = Order.objects.create(user=user, total=Cart(items=lines).total, reservation_key=key)
+    for line in lines:
         OrderItem.objects.create(
             order=order,
             product_id=line.product_id,

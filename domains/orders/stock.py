@@ -10,6 +10,8 @@ idempotent, all or nothing, released exactly once.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
 
@@ -22,6 +24,27 @@ RELEASE = "catalog.release_stock"
 _PATH = "/internal/catalog/reservations/{key}"
 
 
+@dataclass(frozen=True)
+class PricedLine:
+    """What a reserved product cost when its units were taken: the order freezes it."""
+
+    sku: str
+    name: str
+    unit_price: Decimal
+
+
+Priced = dict[int, PricedLine]
+
+
+def _priced(priced: Mapping[str, Mapping[str, str]]) -> Priced:
+    return {
+        int(product_id): PricedLine(
+            sku=line["sku"], name=line["name"], unit_price=Decimal(line["unit_price"])
+        )
+        for product_id, line in priced.items()
+    }
+
+
 class CatalogUnavailable(Exception):
     """The catalog's owner could not be reached or did not answer: nothing was ordered."""
 
@@ -31,17 +54,18 @@ def owned_here() -> bool:
     return settled_here(CATALOG)
 
 
-def reserve_locally(*, key: str, quantities: Mapping[int, int]) -> None:
-    catalog_services.reserve_stock(key=key, quantities=quantities)
+def reserve_locally(*, key: str, quantities: Mapping[int, int]) -> Priced:
+    return _priced(catalog_services.reserve_stock(key=key, quantities=quantities).priced)
 
 
-def reserve_remotely(*, key: str, quantities: Mapping[int, int]) -> None:
+def reserve_remotely(*, key: str, quantities: Mapping[int, int]) -> Priced:
     """PUT is idempotent on the key, so the client retries it on a lost answer or a 503."""
     lines = {str(product_id): units for product_id, units in quantities.items()}
     answer = _call("PUT", key, json={"lines": lines})
     if answer.status_code == 409 and _code(answer) == "out_of_stock":
         raise catalog_services.OutOfStock(int(answer.json()["product_id"]))
     _expect_success(answer)
+    return _priced(answer.json()["priced"])
 
 
 def release(key: str) -> None:
