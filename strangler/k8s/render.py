@@ -76,7 +76,9 @@ def render(plan: Plan, spec: ClusterSpec, *, timings: Timings, partitions: int) 
 def in_cluster(plan: Plan) -> Plan:
     """The plan with every backend reached at its Service (`http://<name>:<port>`)."""
     backends = {
-        name: replace(backend, url=f"http://{name}:{_port(plan, name)}", address=f"{name}:{_port(plan, name)}")
+        name: replace(
+            backend, url=f"http://{name}:{_port(plan, name)}", address=f"{name}:{_port(plan, name)}"
+        )
         for name, backend in plan.backends.items()
     }
     return replace(plan, backends=backends)
@@ -90,7 +92,9 @@ def proxy_config(plan: Plan, step: Step, spec: ClusterSpec) -> str:
 
 def cluster_env(plan: Plan) -> dict[str, str]:
     """`<BACKEND>_URL` of every backend at its Service, as the pods get them."""
-    return {f"{name.upper()}_URL": backend.url for name, backend in in_cluster(plan).backends.items()}
+    return {
+        f"{name.upper()}_URL": backend.url for name, backend in in_cluster(plan).backends.items()
+    }
 
 
 # -- base ------------------------------------------------------------------------------------
@@ -170,8 +174,16 @@ def _backend(
             pod=_worker_pod(
                 backend,
                 name,
-                command=[*celery, "worker", "--loglevel", "INFO", "--concurrency", "2"]
-                + ["--queues", name],
+                command=[
+                    *celery,
+                    "worker",
+                    "--loglevel",
+                    "INFO",
+                    "--concurrency",
+                    "2",
+                    "--queues",
+                    name,
+                ],
                 hostname="celery",
                 resources=roles.worker,
                 grace=timings.worker_stop,
@@ -207,8 +219,18 @@ def _backend(
                 pod=_worker_pod(
                     backend,
                     name,
-                    command=[*celery, "worker", "--pool", "solo", "--loglevel", "WARNING"]
-                    + ["--queues", queue(name, partition), "--hostname", f"{consumer}@%h"],
+                    command=[
+                        *celery,
+                        "worker",
+                        "--pool",
+                        "solo",
+                        "--loglevel",
+                        "WARNING",
+                        "--queues",
+                        queue(name, partition),
+                        "--hostname",
+                        f"{consumer}@%h",
+                    ],
                     hostname=consumer,
                     resources=roles.consumer,
                     grace=timings.worker_stop,
@@ -229,8 +251,14 @@ def _backend(
                     container={
                         "name": "beat",
                         "workingDir": backend.workdir,
-                        "command": [*celery, "beat", "--loglevel", "INFO"]
-                        + ["--schedule", f"/app/var/run/{name}-beat-schedule"],
+                        "command": [
+                            *celery,
+                            "beat",
+                            "--loglevel",
+                            "INFO",
+                            "--schedule",
+                            f"/app/var/run/{name}-beat-schedule",
+                        ],
                         "resources": k8s.resources(roles.beat),
                     },
                     grace=timings.worker_stop,
@@ -331,7 +359,10 @@ def _proxy(spec: ClusterSpec, timings: Timings) -> list[Object]:
                     {
                         "name": "STRANGLER_INTERNAL_TOKEN",
                         "valueFrom": {
-                            "secretKeyRef": {"name": SHOP_SECRETS, "key": "STRANGLER_INTERNAL_TOKEN"}
+                            "secretKeyRef": {
+                                "name": SHOP_SECRETS,
+                                "key": "STRANGLER_INTERNAL_TOKEN",
+                            }
                         },
                     },
                 ],
@@ -383,9 +414,7 @@ def _overlay(plan: Plan, step: Step, spec: ClusterSpec) -> dict[str, str]:
             "apiVersion": "autoscaling/v2",
             "kind": "HorizontalPodAutoscaler",
             "metadata": {"name": name},
-            "spec": k8s.bounds(
-                spec.replicas.serving if name in serving else spec.replicas.standby
-            ),
+            "spec": k8s.bounds(spec.replicas.serving if name in serving else spec.replicas.standby),
         }
         for name in spec.backends
     ]
@@ -453,7 +482,10 @@ def _dev_data(plan: Plan, spec: ClusterSpec) -> dict[str, str]:
             "serviceName": "postgres",
             "replicas": 1,
             "selector": k8s.selector("postgres"),
-            "template": {"metadata": {"labels": {k8s.NAME_LABEL: "postgres"}}, "spec": postgres_pod},
+            "template": {
+                "metadata": {"labels": {k8s.NAME_LABEL: "postgres"}},
+                "spec": postgres_pod,
+            },
             "volumeClaimTemplates": [
                 {
                     "metadata": {"name": "data"},
@@ -498,7 +530,10 @@ def _dev_data(plan: Plan, spec: ClusterSpec) -> dict[str, str]:
             ]
         ),
         f"{folder}/redis.yaml": _documents(
-            [redis, k8s.service("redis", target="redis", ports=[("redis", 6379)], component="broker")]
+            [
+                redis,
+                k8s.service("redis", target="redis", ports=[("redis", 6379)], component="broker"),
+            ]
         ),
     }
 
