@@ -44,6 +44,7 @@ SUBCOMMANDS = (
     "shadow-report",
     "backfill",
     "parity",
+    "k8s",
 )
 DESCRIPTION = "Drive the migration plan: " + ", ".join(SUBCOMMANDS) + "."
 

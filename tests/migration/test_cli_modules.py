@@ -34,6 +34,7 @@ EXPECTED = {
     "shadow-report",
     "backfill",
     "parity",
+    "k8s",
 }
 
 
