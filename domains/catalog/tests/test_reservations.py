@@ -114,6 +114,19 @@ def test_the_internal_api_reserves_and_releases_idempotently(api, internal_heade
     assert _stock(lamp) == [5]
 
 
+def test_a_reservation_answers_what_its_units_cost_when_taken_even_after_a_price_change(
+    api, internal_headers, make_product
+):
+    lamp = make_product(stock=5, price="12.50", name="Lamp")
+
+    first = _put(api, internal_headers, "k1", {str(lamp.pk): 2})
+    services.update_product(product=lamp, changes={"price": "99.00", "name": "Lamp II"})
+    replayed = _put(api, internal_headers, "k1", {str(lamp.pk): 2})
+
+    priced = {str(lamp.pk): {"sku": lamp.sku, "name": "Lamp", "unit_price": "12.50"}}
+    assert first.json()["priced"] == replayed.json()["priced"] == priced
+
+
 def test_the_internal_api_answers_out_of_stock_with_the_product(
     api, internal_headers, make_product
 ):
