@@ -27,6 +27,8 @@ class Payment(models.Model):
     gateway_reference = models.CharField(max_length=100, blank=True)
     card_last4 = models.CharField(max_length=4)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the order's confirmation e-mail went out (once, for a succeeded payment).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

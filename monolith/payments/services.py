@@ -11,13 +11,17 @@ should the owner be unreachable, or the process die, after the card was charged,
 asks the owner again and concludes the payment the same way.
 """
 
+import logging
 import uuid
+from datetime import timedelta
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from orders import selectors as order_selectors
+from orders.models import Order
 from strangler.sync import compensations
 
 from . import order_port
@@ -25,7 +29,11 @@ from .gateways import Card, payment_gateway
 from .models import Payment
 from .tasks import send_order_confirmation
 
+logger = logging.getLogger(__name__)
+
 CONCLUDE = "payments.conclude_payment"
+# A succeeded payment still unconfirmed after this had its task lost: the beat sends it.
+CONFIRMATION_DUE_AFTER = timedelta(seconds=30)
 
 
 class OrderNotFound(Exception):
@@ -114,8 +122,53 @@ def _close(payment: Payment, *, status: str) -> None:
     compensations.settle(key=payment.key)
     payment.refresh_from_db(fields=["status"])
     if moved and status == Payment.Status.SUCCEEDED:
-        order_id = payment.order_id
-        transaction.on_commit(lambda: send_order_confirmation.delay(order_id=order_id))
+        payment_id = payment.pk
+        transaction.on_commit(lambda: _queue_confirmation(payment_id))
+
+
+def _queue_confirmation(payment_id: int) -> None:
+    try:
+        send_order_confirmation.delay(payment_id=payment_id)
+    except Exception as exc:  # the broker is away: the beat sends it once it is back
+        logger.warning("confirmation of payment %s not queued, left for later: %s", payment_id, exc)
+
+
+@transaction.atomic
+def send_confirmation(*, payment_id: int) -> bool:
+    """Mails the order's confirmation for a succeeded payment once, however often asked."""
+    payment = (
+        Payment.objects.select_for_update()
+        .filter(pk=payment_id, status=Payment.Status.SUCCEEDED, confirmed_at__isnull=True)
+        .first()
+    )
+    if payment is None:
+        return False
+    order = Order.objects.select_related("user").prefetch_related("items").get(pk=payment.order_id)
+    lines = "\n".join(
+        f"  {item.quantity} x {item.name} ({item.sku}) @ {item.unit_price} = {item.line_total}"
+        for item in order.items.all()
+    )
+    send_mail(
+        subject=f"Your order #{order.pk} is confirmed",
+        message=(
+            f"Hello {order.user.name},\n\nWe received your payment for order #{order.pk}.\n\n"
+            f"{lines}\n\nTotal: {order.total} USD\n"
+        ),
+        from_email=None,
+        recipient_list=[order.user.email],
+    )
+    payment.confirmed_at = timezone.now()
+    payment.save(update_fields=["confirmed_at"])
+    return True
+
+
+def send_due_confirmations() -> int:
+    due = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED,
+        confirmed_at__isnull=True,
+        created_at__lte=timezone.now() - CONFIRMATION_DUE_AFTER,
+    ).values_list("pk", flat=True)
+    return sum(send_confirmation(payment_id=payment_id) for payment_id in list(due[:100]))
 
 
 def conclude_payment(key: str) -> None:

@@ -56,3 +56,9 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shop@shop.local")
 
 PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="payments.gateways.TestGateway")
+
+# Celery beat: besides the compensation sweeper, confirmations whose task was never queued.
+CELERY_BEAT_SCHEDULE = {
+    **CELERY_BEAT_SCHEDULE,  # noqa: F821  (set by backend_settings above)
+    "send-due-confirmations": {"task": "payments.tasks.send_due_confirmations", "schedule": 30.0},
+}

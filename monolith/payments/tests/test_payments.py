@@ -185,7 +185,7 @@ def test_the_sweeper_concludes_a_recorded_charge_by_the_owners_answer_and_mails_
     payment.refresh_from_db()
     order = Order.objects.get(pk=order_id)
     assert (payment.status, order.status, order.payment_id) == ("succeeded", "paid", payment.pk)
-    assert queued == [{"order_id": order_id}]
+    assert queued == [{"payment_id": payment.pk}]
     assert not Compensation.objects.exists()
 
 
@@ -200,3 +200,29 @@ def test_the_sweeper_voids_a_charge_never_recorded_and_leaves_the_order_payable(
     assert payment.status == "voided"
     assert Order.objects.get(pk=order_id).status == "pending_payment"
     assert _pay(api, as_customer, order_id).status_code == 200
+
+
+def test_a_confirmation_is_mailed_once_however_often_asked(api, as_customer, order_id):
+    assert _pay(api, as_customer, order_id).status_code == 200
+    payment = Payment.objects.get()
+
+    sent = [services.send_confirmation(payment_id=payment.pk) for _ in range(3)]
+
+    assert sent == [True, False, False]
+    assert len(mail.outbox) == 1 and f"#{order_id}" in mail.outbox[0].subject
+
+
+def test_a_confirmation_never_queued_is_mailed_by_the_beat_once_due(
+    api, as_customer, order_id, monkeypatch
+):
+    def broker_away(**kwargs):
+        raise OSError("the broker is away")
+
+    monkeypatch.setattr(services.send_order_confirmation, "delay", broker_away)
+    assert _pay(api, as_customer, order_id).status_code == 200
+    assert services.send_due_confirmations() == 0  # not due yet: its task may still run
+
+    Payment.objects.update(created_at=timezone.now() - services.CONFIRMATION_DUE_AFTER)
+    assert services.send_due_confirmations() == 1
+    assert services.send_due_confirmations() == 0
+    assert len(mail.outbox) == 1
