@@ -1,7 +1,10 @@
-"""The catalog's load during its flips: customers checking out and cancelling, staff editing
-and creating products, anonymous clients reading. Every answer is timed; `409 out_of_stock` is
-an answer, anything unexpected a failure. Afterwards `stock_conserved` checks, on any backend's
-copy, that stock + units in live orders = the stock the products had before the load.
+"""The shop's load during its flips: customers filling carts, checking out, paying and
+cancelling, staff editing and creating products, anonymous clients reading. Every answer is
+timed; `409 out_of_stock` is an answer, anything unexpected a failure. Afterwards
+`stock_conserved` checks, on any backend's copy, that stock + units in live (pending or paid)
+orders = the stock the products had before the load, and `orders_as_answered` that every order a
+customer was answered for is there once, in the state its last answer gave (paid orders paid by
+the payment they were answered with).
 
     .venv/bin/python -m bench.shop_load --base-url http://127.0.0.1:8080 --seconds 30
 """
@@ -20,6 +23,7 @@ import httpx
 from .write_load import Load
 
 STAFF = ("admin@shop.local", "admin-pass-1234")
+CARD = {"card_number": "4242424242424242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
 
 
 @dataclass
@@ -28,6 +32,8 @@ class Orders:
 
     lines: dict[int, dict[int, int]] = field(default_factory=dict)
     cancelled: set[int] = field(default_factory=set)
+    paid: dict[int, int] = field(default_factory=dict)  # order id -> payment id
+    owners: dict[int, str] = field(default_factory=dict)  # order id -> its customer's token
 
     def live_units(self) -> dict[int, int]:
         units: dict[int, int] = {}
@@ -92,7 +98,22 @@ class ShopLoad(Load):
                     self.orders.lines[order["id"]] = {
                         item["product_id"]: item["quantity"] for item in order["items"]
                     }
-                if rng.random() < 0.5:
+                    self.orders.owners[order["id"]] = pair["access"]
+                fate = rng.random()
+                if fate < 0.35:
+                    paid = self._call(
+                        client,
+                        "pay",
+                        200,
+                        "POST",
+                        f"/api/orders/{order['id']}/pay",
+                        json=CARD,
+                        headers=bearer,
+                    )
+                    if paid is not None:
+                        with self._lock:
+                            self.orders.paid[order["id"]] = paid.json()["payment_id"]
+                elif fate < 0.7:
                     cancelled = self._call(
                         client,
                         "cancel",
@@ -202,6 +223,36 @@ def stock_conserved(
     }
 
 
+def orders_as_answered(base_url: str, orders: Orders) -> dict[int, str]:
+    """Orders not as their customers were last answered: {id: what is wrong}. Each customer's
+    order list holds exactly their orders, once each."""
+    wrong: dict[int, str] = {}
+    by_customer: dict[str, set[int]] = {}
+    for order_id, token in orders.owners.items():
+        by_customer.setdefault(token, set()).add(order_id)
+    with httpx.Client(base_url=base_url, timeout=10) as client:
+        for token, placed in by_customer.items():
+            listed, page = [], "/api/orders?page_size=100"
+            while page:
+                answer = client.get(page, headers={"Authorization": f"Bearer {token}"}).json()
+                listed += answer["results"]
+                page = answer["next"]
+            ids = [order["id"] for order in listed]
+            if sorted(ids) != sorted(placed):
+                wrong.update({i: "lost or duplicated" for i in set(ids) ^ placed})
+            for order in listed:
+                expected = (
+                    "cancelled"
+                    if order["id"] in orders.cancelled
+                    else "paid"
+                    if order["id"] in orders.paid
+                    else "pending_payment"
+                )
+                if order["status"] != expected:
+                    wrong[order["id"]] = f"{order['status']}, answered {expected}"
+    return wrong
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8080")
@@ -223,6 +274,9 @@ def main() -> None:
     summary = load.report.summary()
     summary["orders"] = len(load.orders.lines)
     summary["cancelled"] = len(load.orders.cancelled)
+    summary["paid"] = len(load.orders.paid)
+    summary["payments_unique"] = len(set(load.orders.paid.values())) == len(load.orders.paid)
+    summary["orders_not_as_answered"] = orders_as_answered(args.base_url, load.orders)
     summary["created_products"] = load.created_products[-5:]
     summary["stock_not_conserved"] = {
         url: stock_conserved(initial=initial, now=stock_of(url, products), orders=load.orders)
