@@ -61,6 +61,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, ConflictError):
         response.data = {"detail": str(exc.detail), **exc.fields}
+    if response is not None and isinstance(exc, DependencyUnavailableError):
+        response["Retry-After"] = "1"  # as the proxy and a backend without its database say
     return response
 
 

@@ -6,14 +6,14 @@ catalog's owner through."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from strangler.sync.flip import OwnershipHandover
 from strangler.sync.readiness import CopiesReady
-from tests.migration.auth_shop import Shop, broker_url
+from tests.migration.auth_shop import Shop, broker_url, parity_is_clean
 from tests.migration.harness import RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, CATALOG, ORDERS, LiveBackend
@@ -45,7 +45,11 @@ class CatalogShop(Shop):
         )
 
 
-def running_catalog_shop(tmp_path: Path, *, orders: bool = False) -> Iterator[CatalogShop]:
+def running_catalog_shop(
+    tmp_path: Path, *, orders: bool = False, env: Mapping[str, str] | None = None
+) -> Iterator[CatalogShop]:
+    """`env` is added to every backend's environment (a fault test points CELERY_BROKER_URL at
+    a fault proxy)."""
     var_dir = tmp_path / "var"
     services = {"auth": AUTH, "catalog": CATALOG, **({"orders": ORDERS} if orders else {})}
     ports = {name: free_port() for name in ("monolith", *services)}
@@ -58,6 +62,7 @@ def running_catalog_shop(tmp_path: Path, *, orders: bool = False) -> Iterator[Ca
         "CELERY_BROKER_URL": broker,
         "PROXY_INTERNAL_URL": f"http://127.0.0.1:{internal_port}",
         **{f"{name.upper()}_URL": url for name, url in urls.items()},
+        **(env or {}),
     }
     with ExitStack() as running:
         monolith = running.enter_context(
@@ -91,3 +96,18 @@ def running_catalog_shop(tmp_path: Path, *, orders: bool = False) -> Iterator[Ca
             orders_url=backends["orders"].base_url if orders else "",
             orders=backends.get("orders"),
         )
+
+
+def move_to_the_catalog_step(shop: CatalogShop) -> None:
+    """Auth and the catalog moved (`4-catalog`), and the orders service's copies of them
+    backfilled: where step 5 starts."""
+    shop.strangled("backfill", "auth")
+    parity_is_clean(shop, "auth")
+    shop.strangled("apply", "1-auth")
+    shop.strangled("backfill", "catalog")
+    parity_is_clean(shop, "catalog")
+    shop.strangled("apply", "4-catalog")
+    # The orders service has run since the start, so live sync fed its copies of the users and
+    # the catalog; a backfill of each makes sure of rows that predate the sync, if any.
+    shop.strangled("backfill", "auth", "--copy", "orders")
+    shop.strangled("backfill", "catalog", "--copy", "orders")

@@ -21,9 +21,7 @@ import pytest
 
 from tests.contract.api import ShopApi, Unique, eventually
 from tests.migration.auth_shop import contract_holds_through_the_proxy, flip, parity_is_clean
-from tests.migration.catalog_shop import (
-    running_catalog_shop,
-)
+from tests.migration.catalog_shop import move_to_the_catalog_step, running_catalog_shop
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +39,7 @@ def _served(response: httpx.Response, by: str) -> dict:
 
 @pytest.mark.timeout(600)
 def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service_after_it(shop):
-    shop.strangled("backfill", "auth")
-    parity_is_clean(shop, "auth")
-    shop.strangled("apply", "1-auth")
-    shop.strangled("backfill", "catalog")
-    parity_is_clean(shop, "catalog")
-    shop.strangled("apply", "4-catalog")
-    # The orders service has run since the start, so live sync fed its copies of the users and
-    # the catalog; a backfill of each makes sure of rows that predate the sync, if any.
-    shop.strangled("backfill", "auth", "--copy", "orders")
-    shop.strangled("backfill", "catalog", "--copy", "orders")
+    move_to_the_catalog_step(shop)
 
     with httpx.Client(base_url=shop.public_url, timeout=30) as client:
         api = ShopApi(client, Unique())
