@@ -41,6 +41,8 @@ MAX_REQUEST_BODY_BYTES = 1024 * 1024
 # django-prometheus' pair wraps everything else, so /metrics counts every request and its time.
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request's trace (traceparent), which every log line below carries.
+    "strangler.service.tracing.TraceContextMiddleware",
     "strangler.service.request_id.RequestIdMiddleware",
     "strangler.service.body_size.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
