@@ -20,6 +20,7 @@ served on the backends' own ports, which only the proxy and the scraper reach.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import (
@@ -29,6 +30,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from .backend import MULTIPROCESS_DIR_ENV
@@ -57,7 +59,7 @@ def registry() -> CollectorRegistry:
 class _Process(Collector):
     """The process' own registry, as one collector of the registry served."""
 
-    def collect(self):  # type: ignore[no-untyped-def]
+    def collect(self) -> Iterable[Metric]:
         return REGISTRY.collect()
 
 

@@ -44,9 +44,7 @@ def access_lines():
     logger.removeHandler(handler)
 
 
-def test_the_log_line_of_a_request_carries_the_trace_id_of_its_traceparent(
-    client, access_lines
-):
+def test_the_log_line_of_a_request_carries_the_trace_id_of_its_traceparent(client, access_lines):
     client.get("/healthz", HTTP_TRACEPARENT=TRACEPARENT)
     (line,) = access_lines
     assert (line.trace_id, line.span_id) == (TRACE_ID, "00f067aa0ba902b7")
