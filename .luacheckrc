@@ -7,6 +7,7 @@ max_line_length = 100
 local pure = { std = "luajit" }
 files["strangler/proxy/lua/strangler/choice.lua"] = pure
 files["strangler/proxy/lua/strangler/json.lua"] = pure
+files["strangler/proxy/lua/strangler/metrics.lua"] = pure
 files["strangler/proxy/lua/strangler/shadowheader.lua"] = pure
 files["strangler/proxy/lua/strangler/steptable.lua"] = pure
 files["tests/lua"] = { std = "luajit+busted" }

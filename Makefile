@@ -13,6 +13,8 @@ export MONOLITH_BIND ?= 127.0.0.1:8000
 export MONOLITH_URL ?= http://$(MONOLITH_BIND)
 export SHOP_ADMIN_EMAIL ?= admin@shop.local
 export SHOP_ADMIN_PASSWORD ?= admin-pass-1234
+# Only the processes `make up` starts: a test run must not write into a running shop's metrics.
+up: export STRANGLER_METRICS_DIR := $(CURDIR)/var/metrics
 SEED_PRODUCTS ?= 200
 
 # Each make/<topic>.mk adds its own targets and hooks into these lists.
@@ -57,6 +59,9 @@ seed: migrate
 
 up: seed $(UP_PREREQUISITES)
 	@mkdir -p var/run var/log
+	@# Each backend's processes share their metrics in var/metrics/<backend>, emptied here
+	@# before they (re)start (strangler.service.metrics).
+	@rm -rf var/metrics
 	@if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
 		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) update >/dev/null; \
 		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) restart all; \

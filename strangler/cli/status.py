@@ -12,7 +12,8 @@ each route with its traffic.
   sync_lag   [{backend, pending, oldest_seconds, compensations, error}]: compensations is
              {pending, failing, oldest_seconds}: undos of remote calls not yet run (a
              checkout that died between reserving stock and ordering)
-  traffic    {minutes, access_log}: the window the routes' traffic covers
+  traffic    {minutes, metrics}: the window the routes' traffic covers (whole minutes, the
+             current one included), and the proxy's metrics it comes from
   routes     [{route, methods, backend, served_by, fallback, owner, traffic, via, split}]:
              backend is the primary one; traffic is {requests, errors, error_rate, p99_ms}
              (null: none seen), via {backend: traffic} per backend that answered; split, for
@@ -31,8 +32,8 @@ import argparse
 
 from strangler.plan import Plan, Step
 from strangler.proxy import health as backend_health
-from strangler.proxy.accesslog import Traffic, read_recent, summarise, summarise_split
 from strangler.proxy.canary import judge
+from strangler.proxy.traffic import Traffic, summarise, summarise_split
 from strangler.sync.cli import ownership_report, sync_lag
 
 from .context import Context, current_step
@@ -65,10 +66,11 @@ def collect(ctx: Context, *, minutes: float) -> dict:
     state = controller.state()
     step = current_step(plan, state.step)
     pid = controller.nginx.pid()
-    live = controller.admin().live() if pid is not None else None
-    entries = read_recent(site.access_log, minutes=minutes)
-    traffic = summarise(entries)
-    split = summarise_split(entries, step=step.id)
+    admin = controller.admin()
+    live = admin.live() if pid is not None else None
+    text = (admin.metrics(minutes=minutes) if pid is not None else None) or ""
+    traffic = summarise(text)
+    split = summarise_split(text, step=step.id)
     routes = []
     for route in plan.routes:
         target = step.targets[route.name]
@@ -121,7 +123,7 @@ def collect(ctx: Context, *, minutes: float) -> dict:
             for row in ownership_report(plan, step)
         ],
         "sync_lag": sync_lag(plan),
-        "traffic": {"minutes": minutes, "access_log": str(site.access_log)},
+        "traffic": {"minutes": minutes, "metrics": admin.metrics_url(minutes=minutes)},
         "routes": routes,
         "canary": _canary(ctx, plan, step),
     }
@@ -189,7 +191,7 @@ def print_status(ctx: Context, data: dict) -> None:
                 "write never came, undone by the sweeper (Celery beat)"
             )
     window = data["traffic"]
-    line(f"Routes (traffic of the last {window['minutes']:g} min from {window['access_log']}):")
+    line(f"Routes (traffic of the last {window['minutes']:g} min from {window['metrics']}):")
     rows = []
     for route in data["routes"]:
         rows.append(

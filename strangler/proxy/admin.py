@@ -1,8 +1,9 @@
 """Talking to the running proxy through its internal listener: probe the live step, push a
-step table, read the shadow log."""
+step table, read the shadow log and the request metrics."""
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,21 @@ class AdminClient:
                     f"not {step} (table {table})"
                 )
             time.sleep(0.1)
+
+    def metrics_url(self, *, minutes: float) -> str:
+        """The proxy's request metrics over the last `minutes`, counted per whole minute (the
+        current one included, so a window covers between minutes - 1 and minutes)."""
+        return f"{self.base_url}/__strangler/metrics?minutes={math.ceil(minutes)}"
+
+    def metrics(self, *, minutes: float) -> str | None:
+        """The text of metrics_url(minutes=...), or None when the proxy does not answer."""
+        try:
+            response = self.client.get(self.metrics_url(minutes=minutes))
+        except httpx.HTTPError:
+            return None
+        if response.status_code != 200:
+            raise ProxyError(f"the proxy's metrics: {response.status_code} {_detail(response)}")
+        return response.text
 
     def clear_shadow_log(self) -> None:
         try:

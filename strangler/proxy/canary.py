@@ -4,13 +4,14 @@ primary it is compared with.
 A step that splits a route's reads sends them to a primary (the route's backend at that step,
 its domain's write owner) and to canaries. Moving forward to a step that gives a canary a
 larger share of a split route (the next step, or any later one: skipping ahead promotes it
-just the same) is a promotion, and each one is judged on the access log of the split step.
+just the same) is a promotion, and each one is judged on the proxy's metrics of the split step
+(strangler.proxy.traffic: the per-minute counts of the last `window_minutes`).
 A route is judged when the canary and the primary each served `min_requests` of its reads in
 the last `window_minutes` (at least one route must be, or there is nothing to judge): the
 canary's 5xx rate must not exceed the primary's by more than
 `max_error_rate_increase`, nor its p99 the primary's by more than `max_p99_ratio` times
 (`gates.canary` in the plan, strangler.plan.canary). A canary's errors include the reads the
-fallback answered for it (strangler.proxy.accesslog.summarise_split). Moving back, or to a
+fallback answered for it (strangler.proxy.traffic.summarise_split). Moving back, or to a
 step that gives the canary less, is never judged: a rollback must always be possible.
 
 `analyse` is the pure judgement over per-backend traffic; `CanaryAnalysis` is the flip hook
@@ -24,9 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from strangler.plan import CanaryGate, Plan, Step
-from strangler.proxy.accesslog import Traffic, read_recent, summarise_split
+from strangler.proxy.admin import AdminClient
 from strangler.proxy.errors import ProxyError
 from strangler.proxy.site import Site
+from strangler.proxy.traffic import Traffic, summarise_split
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +90,7 @@ def analyse(
     step: str,
 ) -> tuple[str, ...]:
     """Every reason to refuse the promotions, in route order; `traffic` is per (route, backend
-    the split chose) at `step` (strangler.proxy.accesslog.summarise_split)."""
+    the split chose) at `step` (strangler.proxy.traffic.summarise_split)."""
     reasons: list[str] = []
     # A route with too few reads on a side is not judged alone (reads spread unevenly over
     # routes); with too few on every route there is nothing to judge, and that refuses.
@@ -136,15 +138,23 @@ def _weight(member: tuple[str, int]) -> int:
 
 
 def judge(*, site: Site, plan: Plan, current: Step, target: Step) -> Analysis:
-    """The analysis of moving from `current` to `target`, on the access log of the last
+    """The analysis of moving from `current` to `target`, on the proxy's metrics of the last
     `gates.canary.window_minutes` (read only when the move promotes a canary)."""
     gate = plan.gates.canary
     promoted = promotions(current=current, target=target)
     reasons: tuple[str, ...] = ()
     if promoted:
-        entries = read_recent(site.access_log, minutes=gate.window_minutes)
-        traffic = summarise_split(entries, step=current.id)
-        reasons = analyse(promoted, traffic, gate=gate, step=current.id)
+        admin = AdminClient.for_site(site)
+        try:
+            text = admin.metrics(minutes=gate.window_minutes)
+        finally:
+            admin.close()
+        if text is None:
+            url = admin.metrics_url(minutes=gate.window_minutes)
+            reasons = (f"the proxy's metrics did not answer at {url}: nothing to judge",)
+        else:
+            traffic = summarise_split(text, step=current.id)
+            reasons = analyse(promoted, traffic, gate=gate, step=current.id)
     return Analysis(
         step=current.id,
         target=target.id,

@@ -26,6 +26,10 @@ from strangler.proxy.options import RenderOptions
 from strangler.proxy.tables import StepTable, step_table
 
 FALLBACK_FAIL_TIMEOUT = "10s"
+# The proxy's metrics (strangler/metrics.lua): counts per minute are kept this long, so
+# `strangle status` and the canary analysis can read any window up to it.
+METRICS_WINDOW_MINUTES = 60
+METRICS_DICT_SIZE = "16m"
 # Room for the chunk that crosses client_max_body_size, so even that is refused from memory.
 BODY_SLACK = 256 * 1024
 
@@ -129,6 +133,8 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "proxy": plan.proxy,
         "options": options,
         "shadow_timeout_ms": _milliseconds(plan.proxy.shadow_timeout),
+        "metrics_window_minutes": METRICS_WINDOW_MINUTES,
+        "metrics_dict_size": METRICS_DICT_SIZE,
         "body_buffer_size": f"{(_bytes(plan.proxy.max_body_size) + BODY_SLACK) // 1024}k",
         "backends": backends,
         "upstreams": _upstreams(plan),

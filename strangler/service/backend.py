@@ -10,6 +10,8 @@ Nothing here imports DRF or the admin: settings are still being read when this r
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import environ
@@ -28,13 +30,19 @@ from .config import (
 from .internal_token import internal_token_settings
 from .logging import json_logging
 
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
 # kombu's Redis transport: plain, TLS and Sentinel URLs.
 REDIS_SCHEMES = ("redis://", "rediss://", "sentinel://")
 
 # Bodies over 1 MiB are refused with 413 before they are read (strangler.service.body_size).
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
+# django-prometheus' pair wraps everything else, so /metrics counts every request and its time.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # The request's trace (traceparent), which every log line below carries.
+    "strangler.service.tracing.TraceContextMiddleware",
     "strangler.service.request_id.RequestIdMiddleware",
     "strangler.service.body_size.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -45,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 READ_CACHE_MIDDLEWARE = "strangler.service.read_cache.ReadCacheMiddleware"
@@ -72,6 +81,7 @@ FRAMEWORK_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_prometheus",
     "strangler",
 ]
 
@@ -102,6 +112,18 @@ def backend_settings(
         secret_key = env.str("DJANGO_SECRET_KEY", default="development-only-not-a-secret")
     var_dir.mkdir(parents=True, exist_ok=True)
     static_root.mkdir(parents=True, exist_ok=True)
+    # STRANGLER_METRICS_DIR/<backend>: the folder this backend's processes share their metrics
+    # in (strangler.service.metrics). prometheus_client reads its variable when first imported,
+    # which is after the settings (by the apps), and needs the folder to exist.
+    metrics_root = env.str("STRANGLER_METRICS_DIR", default="")
+    if metrics_root:
+        if "prometheus_client" in sys.modules:
+            raise environ.ImproperlyConfigured(
+                "STRANGLER_METRICS_DIR: prometheus_client was imported before the settings"
+            )
+        metrics_dir = Path(metrics_root) / backend
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        os.environ[MULTIPROCESS_DIR_ENV] = str(metrics_dir)
     broker_url = env.str("CELERY_BROKER_URL", default="filesystem://")
     settings = {
         "SECRET_KEY": secret_key,

@@ -1,5 +1,5 @@
 """Calls between backends: timeouts always, retries for idempotent requests only, a circuit
-breaker per target, and the current request id passed on."""
+breaker per target, and the current request id and trace context (traceparent) passed on."""
 
 import logging
 import time
@@ -7,6 +7,7 @@ import time
 import httpx
 import pybreaker
 
+from . import tracing
 from .request_id import REQUEST_ID_HEADER, current_request_id
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -43,6 +44,7 @@ class ResilientTransport(httpx.BaseTransport):
         request_id = current_request_id.get()
         if request_id and REQUEST_ID_HEADER not in request.headers:
             request.headers[REQUEST_ID_HEADER] = request_id
+        tracing.inject(request.headers)
         attempts = 1 + (self.retries if request.method in IDEMPOTENT_METHODS else 0)
         for attempt in range(1, attempts + 1):
             try:

@@ -14,13 +14,14 @@ logged, never applied, never retried (`_from_possible_owners`).
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from strangler.conf import strangler_settings
 
-from . import generations, registry
+from . import generations, metrics, registry
 from .models import AggregateVersion, InboxEvent
 from .outbox import applying_event
 from .ownership import current_ownership
@@ -39,6 +40,7 @@ class Event:
     version: int
     payload: dict | None
     deleted: bool
+    created_at: datetime | None = None  # when the owner wrote it (the sync lag's start)
 
     @classmethod
     def from_message(cls, message: dict) -> "Event":
@@ -50,6 +52,9 @@ class Event:
             version=int(message["version"]),
             payload=message.get("payload"),
             deleted=bool(message.get("deleted", False)),
+            created_at=(
+                datetime.fromisoformat(message["created_at"]) if message.get("created_at") else None
+            ),
         )
 
 
@@ -201,6 +206,9 @@ def apply_events(events: list[Event]) -> dict[str, EventOutcome]:
         ],
         ignore_conflicts=True,
     )
+    # Counted once the batch is committed: a batch rolled back and retried counts once.
+    counted = [(e.aggregate_type, outcomes[e.event_id], e.created_at) for e in unique]
+    transaction.on_commit(lambda: metrics.record(counted))
     return outcomes
 
 

@@ -1,13 +1,14 @@
 """The canary analysis as pure functions: which moves promote a canary, the verdict over
-per-backend traffic, the split figures from the access log, and `gates.canary` in the plan."""
+per-backend traffic, the split figures from the proxy's metrics, and `gates.canary` in the plan."""
 
 from __future__ import annotations
 
 import pytest
 
 from strangler.plan import CanaryGate, PlanError, parse_plan
-from strangler.proxy.accesslog import Traffic, summarise_split
 from strangler.proxy.canary import Analysis, Promotion, analyse, promotions
+from strangler.proxy.traffic import Traffic, summarise_split
+from tests.migration.exposition import exposition
 
 PLAN = """
 version: 1
@@ -164,33 +165,29 @@ def test_the_refusal_is_one_line_with_the_first_reason_and_how_many_more():
 # -- the figures --------------------------------------------------------------------------------
 
 
-def entry(split: str, backend: str, status: int = 200, *, step: str = "1-canary") -> dict:
-    return {
-        "step": step,
-        "route": "products",
-        "split": split,
-        "backend": backend,
-        "status": status,
-        "request_time": 0.004,
-    }
+def read(split: str, backend: str, code: int = 200, *, step: str = "1-canary") -> dict:
+    return {"route": "products", "split": split, "backend": backend, "code": code, "step": step}
 
 
 def test_split_figures_are_per_chosen_backend_and_count_what_the_fallback_answered():
     figures = summarise_split(
-        [
-            entry("catalog", "catalog"),
-            entry("catalog", "catalog", 503),  # answered by the catalog, a 5xx
-            entry("catalog", "monolith"),  # the fallback answered for the catalog
-            entry("monolith", "monolith"),
-            entry("monolith", "monolith", 500),
-            entry("", "monolith"),  # a write: never split
-            entry("catalog", "catalog", step="0-monolith"),  # another step's traffic
-        ],
+        exposition(
+            [
+                read("catalog", "catalog"),
+                read("catalog", "catalog", 503),  # answered by the catalog, a 5xx
+                read("catalog", "monolith"),  # the fallback answered for the catalog
+                read("monolith", "monolith"),
+                read("monolith", "monolith", 500),
+                read("", "monolith"),  # a write: never split
+                read("catalog", "catalog", step="0-monolith"),  # another step's traffic
+            ]
+        ),
         step="1-canary",
     )
+    # Every read took 4 ms: the 99th percentile interpolated in the (0, 5 ms] bucket.
     assert figures == {
-        ("products", "catalog"): Traffic(requests=3, errors=2, p99_ms=4.0),
-        ("products", "monolith"): Traffic(requests=2, errors=1, p99_ms=4.0),
+        ("products", "catalog"): Traffic(requests=3, errors=2, p99_ms=pytest.approx(4.95)),
+        ("products", "monolith"): Traffic(requests=2, errors=1, p99_ms=pytest.approx(4.95)),
     }
 
 

@@ -1,15 +1,18 @@
-"""Small pure parts: the state file, the access-log summary, the verdict, the inventory."""
+"""Small pure parts: the state file, the traffic figures, the verdict, the inventory."""
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from strangler.plan.inventory import Endpoint, build_inventory, sample_path, walk_urlconf
 from strangler.proxy import ProxyError
-from strangler.proxy.accesslog import p99, read_recent, summarise
+from strangler.proxy.accesslog import p99, read_recent
 from strangler.proxy.state import HISTORY_LIMIT, State, load_state, save_state
+from strangler.proxy.traffic import p99_ms, summarise
 from strangler.proxy.verify import parse_outcome
+from tests.migration.exposition import exposition
 
 
 def record(state: State, action: str, step: str) -> None:
@@ -54,39 +57,42 @@ def test_p99_is_the_nearest_rank():
     assert p99([float(v) for v in range(1, 201)]) == 198.0
 
 
-def test_traffic_is_summarised_per_route_and_backend_over_recent_minutes(tmp_path):
-    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-    log = tmp_path / "access.log"
-
-    def line(minutes_ago, route, backend, status, seconds):
-        at = (now - timedelta(minutes=minutes_ago)).isoformat()
-        return json.dumps(
-            {
-                "time": at,
-                "route": route,
-                "backend": backend,
-                "status": status,
-                "request_time": seconds,
-            }
-        )
-
-    log.write_text(
-        "\n".join(
+def test_traffic_is_summarised_per_route_and_backend_from_the_proxys_metrics():
+    traffic = summarise(
+        exposition(
             [
-                line(30, "products", "monolith", 500, 1.0),  # outside the window
-                line(2, "products", "monolith", 200, 0.010),
-                line(1, "products", "catalog", 502, 0.002),
-                line(1, "products", "monolith", 200, 0.030),
-                "garbage that is not json",
+                {"route": "products", "backend": "monolith", "seconds": 0.010},
+                {"route": "products", "backend": "catalog", "code": 503, "seconds": 0.002},
+                {"route": "products", "backend": "monolith", "seconds": 0.030},
             ]
         )
-        + "\n"
     )
-    traffic = summarise(read_recent(log, minutes=5, now=now))
     assert traffic[("products", "*")].requests == 3
     assert traffic[("products", "*")].errors == 1
-    assert traffic[("products", "monolith")].p99_ms == pytest.approx(30.0)
+    # Interpolated in the bucket that holds the 99th percentile: (0.025 s, 0.05 s].
+    assert traffic[("products", "monolith")].p99_ms == pytest.approx(49.5)
     assert traffic[("products", "catalog")].error_rate == 1.0
+    assert summarise("") == {}
+
+
+def test_p99_from_buckets_interpolates_like_histogram_quantile_and_stops_at_the_last_bound():
+    assert p99_ms({}) is None
+    assert p99_ms({0.1: 0.0, math.inf: 0.0}) is None
+    # 100 requests, 98 up to 0.1 s, 2 up to 0.2 s: the 99th lies halfway into (0.1, 0.2].
+    assert p99_ms({0.1: 98.0, 0.2: 100.0, math.inf: 100.0}) == pytest.approx(150.0)
+    # Beyond the last finite bound nothing is known but that bound.
+    assert p99_ms({0.1: 50.0, 0.2: 50.0, math.inf: 100.0}) == pytest.approx(200.0)
+
+
+def test_the_recent_lines_of_the_access_log_are_read_back(tmp_path):
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    log = tmp_path / "access.log"
+    lines = [
+        json.dumps({"time": (now - timedelta(minutes=ago)).isoformat(), "route": route})
+        for ago, route in ((30, "old"), (2, "recent"))
+    ]
+    log.write_text("\n".join([*lines, "garbage that is not json"]) + "\n")
+    assert [entry["route"] for entry in read_recent(log, minutes=5, now=now)] == ["recent"]
     assert read_recent(tmp_path / "absent.log", minutes=5) == []
 
 

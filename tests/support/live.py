@@ -169,6 +169,9 @@ class LiveBackend:
         self.log_path = LOG_DIR / f"{_safe_identifier(name)}-{self.instance}.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._tmpdir: Path | None = None
+        # The backend's processes share their metrics here (STRANGLER_METRICS_DIR), as under
+        # `make up`; emptied with the rest when it stops.
+        self.metrics_dir: Path | None = None
         self._created_postgres_db: tuple[str, str] | None = None  # (admin url, db name)
 
     # -- context manager -------------------------------------------------------------------
@@ -289,15 +292,18 @@ class LiveBackend:
                         sql.Identifier(db_name)
                     )
                 )
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        for folder in (self._tmpdir, self.metrics_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+        self._tmpdir = self.metrics_dir = None
 
     # -- processes -------------------------------------------------------------------------
     def _build_env(self) -> dict[str, str]:
         env = dict(os.environ)
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="shop-metrics-"))
         env.update(
             {
+                "STRANGLER_METRICS_DIR": str(self.metrics_dir),
                 self.project.database_env: self.database_url or "",
                 "DJANGO_SETTINGS_MODULE": self.project.settings_module,
                 "PYTHONUNBUFFERED": "1",

@@ -13,17 +13,18 @@ local admin = require "strangler.admin"
 local choice = require "strangler.choice"
 local http = require "strangler.http"
 local json = require "strangler.json"
+local metrics = require "strangler.metrics"
 local shadow = require "strangler.shadow"
 local shadowheader = require "strangler.shadowheader"
 local steptable = require "strangler.steptable"
 
 local M = {
     body_filter = shadow.body_filter,
-    log = shadow.log,
     mirror = shadow.mirror,
 }
 
 local state = ngx.shared.strangler_state
+local counters = ngx.shared.strangler_metrics
 
 local S -- the structure, fixed per config: see M.init
 local cache = { version = nil, table = nil } -- per worker: the last decoded step table
@@ -225,7 +226,35 @@ function M.header_filter()
     end
 end
 
--- Internal listener: probe and admin ----------------------------------------------------------
+-- log phase of every request: the shadow log's primary answer, and the metrics of a routed
+-- request (not the proxy's own answers to paths no route has).
+function M.log()
+    shadow.log()
+    local route = ngx.var.strangler_route
+    if route == "-" or route == nil or ngx.var.strangler_upstream == "" then
+        return
+    end
+    local now = ngx.now()
+    local increments = metrics.increments({
+        route = route,
+        backend = ngx.var.strangler_backend,
+        code = ngx.var.status,
+        step = ngx.var.strangler_step,
+        split = ngx.var.strangler_split,
+        seconds = tonumber(ngx.var.request_time) or 0,
+    }, now)
+    for _, pair in ipairs(increments) do
+        local key = pair[1]
+        -- A minute's copy lives as long as a window can reach back.
+        local ttl = key:sub(1, 1) == "w" and S.metrics_window_minutes * 60 + 60 or 0
+        local _, err = counters:incr(key, pair[2], 0, ttl)
+        if err then
+            ngx.log(ngx.WARN, "strangler: metric ", key, " not counted: ", err)
+        end
+    end
+end
+
+-- Internal listener: probe, admin and metrics --------------------------------------------------
 
 local function live(t)
     return { step = t.step, table = t.hash, structure = S.structure_hash }
@@ -274,6 +303,30 @@ function M.admin_table()
     end
     ngx.log(ngx.NOTICE, "strangler: step ", t.step, " (table ", t.hash, ") is live")
     return http.respond(200, json.encode(live(t)))
+end
+
+-- GET /__strangler/metrics: the counters since the dict was made (Prometheus scrapes these);
+-- ?minutes=N: those of the last N minutes (at most the window the dict keeps). No token: the
+-- internal listener is never public, and a scraper sends no X-Strangler-Token.
+function M.metrics()
+    local minutes = ngx.var.arg_minutes
+    if minutes then
+        minutes = tonumber(minutes)
+        if not minutes or minutes < 1 or minutes > S.metrics_window_minutes
+            or minutes ~= math.floor(minutes) then
+            return http.detail(400, "minutes: a whole number from 1 to "
+                .. S.metrics_window_minutes .. ".")
+        end
+    end
+    local values = {}
+    for _, key in ipairs(counters:get_keys(0)) do
+        values[key] = counters:get(key)
+    end
+    ngx.status = 200
+    ngx.header["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+    ngx.header["Cache-Control"] = "no-store"
+    ngx.print(metrics.render(metrics.select(values, ngx.now(), minutes)))
+    return ngx.exit(200)
 end
 
 -- GET: the shadow log; DELETE: empty it (a fixed shadow is then judged on new answers only).

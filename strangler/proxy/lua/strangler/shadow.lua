@@ -157,6 +157,7 @@ local function request_text(method, uri, id)
     lines[#lines + 1] = "X-Forwarded-For: " .. (chain and chain .. ", " .. client or client)
     lines[#lines + 1] = "X-Forwarded-Proto: " .. ngx.var.scheme
     lines[#lines + 1] = "X-Request-ID: " .. id
+    lines[#lines + 1] = "traceparent: " .. ngx.var.strangler_traceparent
     lines[#lines + 1] = "Connection: close"
     return table.concat(lines, "\r\n") .. "\r\n\r\n"
 end
