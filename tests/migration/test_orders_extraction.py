@@ -1,8 +1,11 @@
-"""Step 5 end to end, its first part: carts and orders move to the orders service. The monolith
+"""Step 5 end to end: carts and orders move to the orders service. The monolith
 and the auth, catalog and orders services, each with its own database, sync consumers and relay,
 run behind real nginx; auth and the catalog are moved first (to `4-catalog`), a customer fills a
-cart and places orders (one left unpaid, one paid, one cancelled), `apply 5-orders` is refused
-until the orders are backfilled, then backfill, parity and the flip. After it the orders service
+cart and places orders (two left unpaid, one paid, one cancelled), `apply 5-orders` is refused
+until the orders are backfilled, then backfill, parity and the flip, `rollback` and `apply`
+again, all under a load of customers filling carts, checking out, paying and cancelling: no
+failure, nothing over 3 s, stock conserved on every copy, every order as its customer was
+answered, each payment paying one order. After it the orders service
 serves the same cart and the same orders under the same ids, its new orders take ids past the
 monolith's, parity is clean both ways, the service's copies of the users and the catalog (fed
 by their owners' events, backfilled with `--copy orders`) match their owners', and the cart,
@@ -14,11 +17,14 @@ the paid one stays paid, and a payment racing a cancel has exactly one winner.""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 
 import httpx
 import pytest
 
+from bench.shop_load import ShopLoad, orders_as_answered, stock_conserved, stock_of
 from tests.contract.api import ShopApi, Unique, eventually
 from tests.migration.auth_shop import contract_holds_through_the_proxy, flip, parity_is_clean
 from tests.migration.catalog_shop import move_to_the_catalog_step, running_catalog_shop
@@ -37,11 +43,11 @@ def _served(response: httpx.Response, by: str) -> dict:
     return response.json()
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service_after_it(shop):
     move_to_the_catalog_step(shop)
 
-    with httpx.Client(base_url=shop.public_url, timeout=30) as client:
+    with httpx.Client(base_url=shop.public_url, timeout=30) as client, ExitStack() as loaded:
         api = ShopApi(client, Unique())
         customer = api.register()
         staff = api.account("admin@shop.local", "admin-pass-1234")
@@ -69,7 +75,13 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
 
         shop.strangled("backfill", "orders")
         parity_is_clean(shop, "orders")
-        flip(shop, "apply", "5-orders")
+        hot = [api.create_product(staff, stock=40)["id"] for _ in range(4)]
+        for product_id in hot:
+            api.await_orderable(customer, product_id)
+        initial = stock_of(shop.public_url, hot)
+        load = loaded.enter_context(ShopLoad(shop.public_url, products=hot, readers=1))
+        time.sleep(4)
+        pauses = [flip(shop, "apply", "5-orders")]
 
         assert _served(api.get("/api/cart", customer), "orders") == cart
         assert _served(api.get("/api/orders", customer), "orders") == orders
@@ -104,10 +116,35 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
         left = 10 - 1 - 2 - (1 if paid_won else 0)
         assert eventually(lambda: api.product(mug["id"])["stock"] == left)
 
+        # Back and forth again under the load: customers filling carts, checking out, paying
+        # and cancelling, staff editing products, anonymous clients reading.
+        time.sleep(4)
+        pauses.append(flip(shop, "rollback"))
+        time.sleep(4)
+        pauses.append(flip(shop, "apply", "5-orders"))
+        time.sleep(4)
+        loaded.close()  # the load stops
+    _nothing_lost_under_the_load(shop, load, initial, pauses)
+
     parity_is_clean(shop, "orders")
     parity_is_clean(shop, "auth", "--copy", "orders")
     parity_is_clean(shop, "catalog", "--copy", "orders")
     contract_holds_through_the_proxy(shop, "test_cart_orders.py", "test_payments.py")
+
+
+def _nothing_lost_under_the_load(shop, load: ShopLoad, initial: dict, pauses: list) -> None:
+    report = load.report
+    assert report.failures == [], report.summary()
+    assert report.outcomes["checkout ok"] > 10 and report.outcomes["pay ok"] > 3, report.summary()
+    assert max(report.latencies) < 3.0, (report.summary(), pauses)
+    time.sleep(2)  # the copies trail the owners by the sync lag
+    for base_url in (shop.public_url, shop.catalog_url, shop.monolith_url):
+        now = stock_of(base_url, list(initial))
+        assert stock_conserved(initial=initial, now=now, orders=load.orders) == {}, base_url
+    assert orders_as_answered(shop.public_url, load.orders) == {}
+    assert len(set(load.orders.paid.values())) == len(load.orders.paid)
+    parity_is_clean(shop, "auth")
+    parity_is_clean(shop, "catalog")
 
 
 def _a_payment_racing_a_cancel_has_one_winner(shop, customer, product_id: int) -> bool:
