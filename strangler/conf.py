@@ -3,8 +3,9 @@
 A backend names itself and its plan; everything the plan declares is read from the plan, once
 for every backend: where each backend is (`<NAME>_URL` and `<NAME>_INSTANCES` overrides, as the
 proxy reads them), who owns each domain before the first flip, and which backends receive
-copies of a domain's aggregates. Everything else has a default here and a `STRANGLER_<NAME>` Django setting to
-change it. Values are read on every access, so tests that override settings see them.
+copies of a domain's aggregates. Everything else has a default here and a `STRANGLER_<NAME>`
+Django setting to change it. Values are read on every access, so tests that override settings
+see them.
 """
 
 from __future__ import annotations
