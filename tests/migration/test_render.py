@@ -264,13 +264,14 @@ def test_a_backends_instances_share_its_group_by_least_connections_and_are_eject
 ):
     config = render(instances_plan, "4-catalog")
     assert upstream(config, "catalog") == [
+        "zone strangler_upstream_catalog 64k;",
         "least_conn;",
         "server 127.0.0.1:8002 max_fails=1 fail_timeout=10s;",
         "server 127.0.0.1:8012 max_fails=1 fail_timeout=10s;",
         "keepalive 32;",
         "keepalive_timeout 20s;",
     ]
-    assert upstream(config, "catalog__fallback__monolith")[1:5] == [
+    assert upstream(config, "catalog__fallback__monolith")[2:6] == [
         "server 127.0.0.1:8002 max_fails=1 fail_timeout=10s;",
         "server 127.0.0.1:8012 max_fails=1 fail_timeout=10s;",
         "server 127.0.0.1:8000 backup;",
