@@ -134,32 +134,19 @@ class _Builder:
         return int(value)
 
     def _check_instances(self, backends: Mapping[str, Backend]) -> None:
-        """Every instance of every backend listens on a port of its own, and a real one."""
-        taken: dict[str, tuple[str, int]] = {}
+        """Every instance of every backend listens on a real port."""
         for name, backend in backends.items():
             if not backend.address:
                 continue  # its URL is already reported
-            variable = instances_var_for(name)
-            key = f"backends.{name}.instances" + (
-                f" (from {variable})" if self.env.get(variable) else ""
-            )
             last_port = int(backend.addresses[-1].rpartition(":")[2])
             if last_port > HIGHEST_PORT:
+                variable = instances_var_for(name)
                 self.issue(
                     f"instance {backend.instances} would listen on port {last_port}, "
                     f"above {HIGHEST_PORT}",
-                    key=key,
+                    key=f"backends.{name}.instances"
+                    + (f" (from {variable})" if self.env.get(variable) else ""),
                 )
-                continue
-            for number, address in enumerate(backend.addresses, start=1):
-                if address in taken:
-                    other, other_number = taken[address]
-                    self.issue(
-                        f"instance {number} at {address} is also instance {other_number} of "
-                        f"backend {other!r}",
-                        key=key,
-                    )
-                taken.setdefault(address, (name, number))
 
     def _address(self, url: str, *, key: str) -> str | None:
         # The address goes into nginx.conf as it is; urlsplit drops tabs and newlines and takes

@@ -349,16 +349,6 @@ def test_instances_out_of_range_in_the_plan_are_rejected_with_their_key():
     assert "backends.catalog.instances: Input should be greater than or equal to 1" in message
 
 
-def test_instances_that_would_share_a_port_are_rejected_naming_both():
-    base = MINIMAL.replace("127.0.0.1:8002", "127.0.0.1:8020").replace(
-        'url: "http://127.0.0.1:8000",', 'url: "http://127.0.0.1:8000", instances: 3,'
-    )
-    assert problem("", base=base) == (
-        "plan.yaml: backends.catalog.instances: instance 1 at 127.0.0.1:8020 is also "
-        "instance 3 of backend 'monolith'"
-    )
-
-
 def test_instances_beyond_the_last_port_are_rejected(tmp_path):
     path = tmp_path / "plan.yaml"
     path.write_text(MINIMAL)
