@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from strangler.plan.instances import instance_port
+from strangler.proxy.errors import ProxyError
 from tests.migration.harness import EchoBackend, RunningProxy, free_instances_port
 
 pytestmark = pytest.mark.integration
@@ -127,3 +128,13 @@ def test_a_failed_instance_is_left_out_by_every_worker_for_a_while(tmp_path):
             assert response.status_code == 200
     assert len(failing.seen) == seen
     assert len(healthy.seen) >= ROUNDS * 2
+
+
+def test_apply_checks_the_health_of_every_instance_and_names_one_that_is_down(tmp_path):
+    with two_monoliths(tmp_path) as (proxy, (up, down)):
+        down.stop()
+        with pytest.raises(ProxyError) as refused:
+            proxy.controller.apply("1-auth")
+        assert proxy.controller.state().step == "0-monolith"
+    assert f"monolith at {down.url}/readyz:" in str(refused.value)
+    assert f"monolith at {up.url}/readyz:" not in str(refused.value)
