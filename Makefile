@@ -57,16 +57,20 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_shop --products $(SEED_PRODUCTS)
 
+# Each backend runs as many gunicorns as the plan gives it instances (<NAME>_INSTANCES overrides
+# it, e.g. CATALOG_INSTANCES=2 make up): deploy/instances.py tells supervisord. A running
+# supervisord keeps the counts it started with: `make down` first to change them.
 up: seed $(UP_PREREQUISITES)
 	@mkdir -p var/run var/log
 	@# Each backend's processes share their metrics in var/metrics/<backend>, emptied here
 	@# before they (re)start (strangler.service.metrics).
 	@rm -rf var/metrics
-	@if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
+	@instances=$$($(BIN)/python deploy/instances.py) || exit 1; \
+	if [ -S var/run/supervisor.sock ] && $(BIN)/supervisorctl -c $(SUPERVISOR_CONF) pid >/dev/null 2>&1; then \
 		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) update >/dev/null; \
 		$(BIN)/supervisorctl -c $(SUPERVISOR_CONF) restart all; \
 	else \
-		$(BIN)/supervisord -c $(SUPERVISOR_CONF); \
+		env $$instances $(BIN)/supervisord -c $(SUPERVISOR_CONF); \
 	fi
 	@$(BIN)/python deploy/wait_for.py $(MONOLITH_URL)/readyz 90
 	@$(if $(strip $(UP_WAIT)),$(MAKE) --no-print-directory $(UP_WAIT))

@@ -1,9 +1,19 @@
-"""gunicorn settings shared by every backend; the bind address comes from the command line."""
+"""gunicorn settings shared by every backend; the bind address comes from the command line,
+or from GUNICORN_BIND and GUNICORN_INSTANCE for one of a backend's instances."""
 
 import multiprocessing
 import os
 
+from strangler.plan import instance_address
 from strangler.service import gunicorn_errors
+
+# One of the instances of a backend (supervisor's numprocs, deploy/supervisor/programs/):
+# GUNICORN_BIND is the backend's own address and GUNICORN_INSTANCE the instance's number from 0,
+# so it listens where the plan puts that instance (strangler.plan.instances).
+if os.environ.get("GUNICORN_BIND"):
+    bind = [
+        instance_address(os.environ["GUNICORN_BIND"], int(os.environ.get("GUNICORN_INSTANCE", 0)))
+    ]
 
 worker_class = "gthread"
 # Threaded workers keep client connections alive, so the proxy's upstream keep-alive is used.

@@ -5,7 +5,8 @@
 #   make NAME-wait      wait until it answers /readyz (after supervisord started it)
 # <NAME>_DATABASE_URL picks its database (default: SQLite var/NAME.sqlite3), <NAME>_BIND its
 # address (its URL in the plan), <NAME>_PYTEST_ARGS what its pytest gets.
-# supervisord runs each from deploy/supervisor/programs/NAME.conf.
+# supervisord runs each from deploy/supervisor/programs/NAME.conf, <NAME>_INSTANCES gunicorns of
+# it (the plan's `instances` unless set: deploy/instances.py), on <NAME>_BIND's port + 10k.
 
 SERVICES := auth catalog orders
 export AUTH_BIND ?= 127.0.0.1:8001

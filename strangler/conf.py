@@ -1,10 +1,11 @@
 """The framework's settings, read through one object (as DRF's `api_settings`).
 
 A backend names itself and its plan; everything the plan declares is read from the plan, once
-for every backend: where each backend is (`<NAME>_URL` overrides, as the proxy reads them), who
-owns each domain before the first flip, and which backends receive copies of a domain's
-aggregates. Everything else has a default here and a `STRANGLER_<NAME>` Django setting to
-change it. Values are read on every access, so tests that override settings see them.
+for every backend: where each backend is (`<NAME>_URL` and `<NAME>_INSTANCES` overrides, as the
+proxy reads them), who owns each domain before the first flip, and which backends receive
+copies of a domain's aggregates. Everything else has a default here and a `STRANGLER_<NAME>`
+Django setting to change it. Values are read on every access, so tests that override settings
+see them.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ class StranglerSettings:
         path = getattr(django_settings, "STRANGLER_PLAN", None)
         if not path:
             raise ImproperlyConfigured("STRANGLER_PLAN must point at the migration plan")
-        overrides = tuple(sorted((k, v) for k, v in os.environ.items() if k.endswith("_URL")))
+        overrides = tuple(
+            sorted((k, v) for k, v in os.environ.items() if k.endswith(("_URL", "_INSTANCES")))
+        )
         return _plan(str(Path(path)), overrides)
 
     @property

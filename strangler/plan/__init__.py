@@ -3,6 +3,7 @@
 from strangler.plan.build import env_var_for
 from strangler.plan.canary import CanaryGate
 from strangler.plan.errors import PlanError, PlanIssue
+from strangler.plan.instances import instance_address, instances_var_for
 from strangler.plan.loader import DEFAULT_PLAN, load_plan, parse_plan
 from strangler.plan.model import (
     READ_METHODS,
@@ -37,6 +38,8 @@ __all__ = [
     "Step",
     "Target",
     "env_var_for",
+    "instance_address",
+    "instances_var_for",
     "load_plan",
     "parse_plan",
 ]

@@ -14,6 +14,11 @@ from urllib.parse import urlsplit
 from strangler.plan.errors import PlanError, PlanIssue
 from strangler.plan.gates import build_gates
 from strangler.plan.hosts import is_host
+from strangler.plan.instances import (
+    HIGHEST_PORT,
+    MAX_INSTANCES,
+    instances_var_for,
+)
 from strangler.plan.model import (
     SAFE_METHODS,
     Backend,
@@ -31,6 +36,8 @@ from strangler.plan.schema import PlanIn, StepIn, TargetIn
 INTERNAL_PREFIX = "/internal/"
 # What a backend URL (http://host:port) may be written with at all.
 _URL_CHARACTERS = re.compile(r"[A-Za-z0-9._~:/\[\]@%+-]+")
+# An <NAME>_INSTANCES value: a whole number, checked against MAX_INSTANCES after.
+_COUNT = re.compile(r"[0-9]{1,3}")
 # known(backend, subkey): records an issue and answers False when the plan has no such backend.
 Known = Callable[[str, str], bool]
 
@@ -108,8 +115,38 @@ class _Builder:
                 health=spec.health,
                 owns=frozenset(spec.owns),
                 copies=frozenset(spec.copies),
+                instances=self._instances(name, spec.instances),
             )
+        self._check_instances(backends)
         return backends
+
+    def _instances(self, name: str, planned: int) -> int:
+        variable = instances_var_for(name)
+        value = self.env.get(variable)
+        if not value:
+            return planned
+        if not _COUNT.fullmatch(value) or not 1 <= int(value) <= MAX_INSTANCES:
+            self.issue(
+                f"a whole number from 1 to {MAX_INSTANCES}, got {value!r}",
+                key=f"backends.{name}.instances (from {variable})",
+            )
+            return planned
+        return int(value)
+
+    def _check_instances(self, backends: Mapping[str, Backend]) -> None:
+        """Every instance of every backend listens on a real port."""
+        for name, backend in backends.items():
+            if not backend.address:
+                continue  # its URL is already reported
+            last_port = int(backend.addresses[-1].rpartition(":")[2])
+            if last_port > HIGHEST_PORT:
+                variable = instances_var_for(name)
+                self.issue(
+                    f"instance {backend.instances} would listen on port {last_port}, "
+                    f"above {HIGHEST_PORT}",
+                    key=f"backends.{name}.instances"
+                    + (f" (from {variable})" if self.env.get(variable) else ""),
+                )
 
     def _address(self, url: str, *, key: str) -> str | None:
         # The address goes into nginx.conf as it is; urlsplit drops tabs and newlines and takes

@@ -46,8 +46,9 @@ def display_path(path: Path) -> str:
 
 
 def load_plan(path: str | os.PathLike[str], *, env: Mapping[str, str] | None = None) -> Plan:
-    """Load and validate the plan at `path`; `<BACKEND>_URL` variables in `env` (default:
-    the process environment) override backend URLs. Raises PlanError."""
+    """Load and validate the plan at `path`; `<BACKEND>_URL` and `<BACKEND>_INSTANCES`
+    variables in `env` (default: the process environment) override backend URLs and instance
+    counts. Raises PlanError."""
     path = Path(path)
     file = display_path(path)
     try:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from strangler.plan.canary import CanaryGate
+from strangler.plan.instances import instance_addresses
 from strangler.plan.patterns import PathPattern, by_specificity
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -22,16 +23,26 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 @dataclass(frozen=True, slots=True)
 class Backend:
     name: str
-    url: str
-    address: str  # host:port, as nginx's `server` directive wants it
+    url: str  # its first instance's: what talks to "the backend" directly (sync, parity)
+    address: str  # host:port of its first instance, as nginx's `server` directive wants it
     health: str
     owns: frozenset[str]
     # Domains it keeps a read copy of without ever owning them (a service's staff users).
     copies: frozenset[str] = frozenset()
+    instances: int = 1
 
     @property
-    def health_url(self) -> str:
-        return self.url.rstrip("/") + self.health
+    def addresses(self) -> tuple[str, ...]:
+        """Every instance's host:port, the first one's first (strangler.plan.instances)."""
+        return instance_addresses(self.address, self.instances)
+
+    @property
+    def instance_urls(self) -> tuple[str, ...]:
+        return (self.url, *(f"http://{address}" for address in self.addresses[1:]))
+
+    @property
+    def health_urls(self) -> tuple[str, ...]:
+        return tuple(url.rstrip("/") + self.health for url in self.instance_urls)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints
 
 from strangler.plan.canary import CanaryGateIn
+from strangler.plan.instances import MAX_INSTANCES
 from strangler.plan.strict import Strict as _Strict
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,39}$")]
@@ -27,6 +28,9 @@ FieldPath = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$")]
 
 class BackendIn(_Strict):
     url: str
+    # Processes of this backend on one machine, the first at `url`, the next on ports
+    # INSTANCE_PORT_STEP apart (strangler.plan.instances); the proxy balances across them.
+    instances: int = Field(default=1, ge=1, le=MAX_INSTANCES)
     health: str = "/readyz"
     owns: list[Name] = Field(default_factory=list)
     copies: list[Name] = Field(default_factory=list)

@@ -1,4 +1,5 @@
-"""Backend health as `apply` and `status` see it: GET <url><health path> answers 200."""
+"""Backend health as `apply` and `status` see it: GET <url><health path> answers 200, on
+every instance of the backend."""
 
 from __future__ import annotations
 
@@ -21,25 +22,24 @@ class Health:
     detail: str  # "200 in 12 ms" or why not
 
 
-def check(backend: Backend, *, client: httpx.Client) -> Health:
+def check(backend: str, url: str, *, client: httpx.Client) -> Health:
     started = time.monotonic()
     try:
-        response = client.get(backend.health_url)
+        response = client.get(url)
     except httpx.HTTPError as error:
-        reason = str(error) or type(error).__name__
-        return Health(backend.name, backend.health_url, False, reason)
+        return Health(backend, url, False, str(error) or type(error).__name__)
     elapsed = (time.monotonic() - started) * 1000
     ok = response.status_code == 200
-    return Health(
-        backend.name, backend.health_url, ok, f"{response.status_code} in {elapsed:.0f} ms"
-    )
+    return Health(backend, url, ok, f"{response.status_code} in {elapsed:.0f} ms")
 
 
 def check_all(backends: list[Backend]) -> list[Health]:
-    if not backends:
+    """One Health per instance of each backend, in the order given."""
+    probes = [(backend.name, url) for backend in backends for url in backend.health_urls]
+    if not probes:
         return []
     with (
         httpx.Client(timeout=TIMEOUT) as client,
-        ThreadPoolExecutor(max_workers=min(8, len(backends))) as pool,
+        ThreadPoolExecutor(max_workers=min(8, len(probes))) as pool,
     ):
-        return list(pool.map(lambda backend: check(backend, client=client), backends))
+        return list(pool.map(lambda probe: check(*probe, client=client), probes))

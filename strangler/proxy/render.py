@@ -25,7 +25,11 @@ from strangler.proxy.errors import ProxyError
 from strangler.proxy.options import RenderOptions
 from strangler.proxy.tables import StepTable, step_table
 
-FALLBACK_FAIL_TIMEOUT = "10s"
+# Passive ejection: a server that failed once (refused or broke a connection, timed out, or
+# answered 502-504: proxy_next_upstream's conditions) gets no request for FAIL_TIMEOUT, then
+# one that probes it. nginx ignores it for a group's only server.
+MAX_FAILS = 1
+FAIL_TIMEOUT = "10s"
 # The proxy's metrics (strangler/metrics.lua): counts per minute are kept this long, so
 # `strangle status` and the canary analysis can read any window up to it.
 METRICS_WINDOW_MINUTES = 60
@@ -127,6 +131,7 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
     locations = _locations(plan)
     public = [location for location in locations if not location["internal"]]
     backends = [_checked(backend) for backend in plan.backends.values()]
+    upstreams = _upstreams(plan)
     return {
         "plan_name": Path(plan.source).name,
         "plan": plan,
@@ -137,7 +142,9 @@ def _structure(plan: Plan, options: RenderOptions) -> dict[str, Any]:
         "metrics_dict_size": METRICS_DICT_SIZE,
         "body_buffer_size": f"{(_bytes(plan.proxy.max_body_size) + BODY_SLACK) // 1024}k",
         "backends": backends,
-        "upstreams": _upstreams(plan),
+        "upstreams": upstreams,
+        # A request may try every server of its group once (each instance, then the fallback's).
+        "next_upstream_tries": max(len(upstream["servers"]) for upstream in upstreams),
         "locations": locations,
         "mirrors": any(location["mirrored"] for location in locations),
         "rate_limited": [route for route in plan.routes if route.rate_limit],
@@ -177,18 +184,19 @@ def _checked(backend: Backend) -> Backend:
 
     strangler.plan refuses bad URLs when it loads a plan; this guards any other way a Plan
     was made, since an address ending the `server` directive would add directives of its own."""
-    host, _, port = backend.address.rpartition(":")
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    if not (is_host(bare) and port.isdigit() and 0 < int(port) < 65536):
-        raise ProxyError(f"backend {backend.name}: unsafe address {backend.address!r}")
+    for address in backend.addresses:
+        host, _, port = address.rpartition(":")
+        bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+        if not (is_host(bare) and port.isdigit() and 0 < int(port) < 65536):
+            raise ProxyError(f"backend {backend.name}: unsafe address {address!r}")
     return backend
 
 
 def _upstreams(plan: Plan) -> list[dict[str, Any]]:
-    """One group per backend, plus backend-then-fallback groups for every fallback the plan
-    names, so that any step of the plan runs on the same structure."""
+    """One group per backend (its instances), plus backend-then-fallback groups for every
+    fallback the plan names, so that any step of the plan runs on the same structure."""
     groups = [
-        {"name": b.name, "members": [b.name], "servers": [b.address]}
+        {"name": b.name, "members": [b.name], "servers": _servers(b)}
         for b in plan.backends.values()
     ]
     fallbacks = dict.fromkeys(
@@ -206,12 +214,19 @@ def _upstreams(plan: Plan) -> list[dict[str, Any]]:
                     "name": f"{backend.name}__fallback__{fallback}",
                     "members": [backend.name, fallback],
                     "servers": [
-                        f"{backend.address} max_fails=1 fail_timeout={FALLBACK_FAIL_TIMEOUT}",
-                        f"{plan.backends[fallback].address} backup",
+                        *_servers(backend),
+                        *(f"{address} backup" for address in plan.backends[fallback].addresses),
                     ],
                 }
             )
     return groups
+
+
+def _servers(backend: Backend) -> list[str]:
+    return [
+        f"{address} max_fails={MAX_FAILS} fail_timeout={FAIL_TIMEOUT}"
+        for address in backend.addresses
+    ]
 
 
 def _locations(plan: Plan) -> list[dict[str, Any]]:

@@ -49,7 +49,9 @@ def _expand(value: str, **names: object) -> str:
 
 def load_programs(repo_root: Path) -> dict[str, Program]:
     """One Program per process supervisor starts: a program with `numprocs` greater than one
-    becomes one Program per process, named by its `process_name`."""
+    becomes one Program per process, named by its `process_name`. A program whose numprocs comes
+    from the environment (a backend's <NAME>_INSTANCES: copies of one process, which compose
+    would scale its own way) is one Program, named after the program."""
     parser = configparser.RawConfigParser(strict=True)
     files = sorted((repo_root / "deploy" / "supervisor" / "programs").glob("*.conf"))
     assert files, "no supervisor programs"
@@ -61,13 +63,16 @@ def load_programs(repo_root: Path) -> dict[str, Program]:
             continue
         options = parser[section]
         start = int(options.get("numprocs_start", "0"))
-        for process_num in range(start, start + int(options.get("numprocs", "1"))):
+        numprocs = _expand(options.get("numprocs", "1"))
+        copies = not numprocs.isdigit()
+        for process_num in range(start, start + (1 if copies else int(numprocs))):
             names = {
                 "program_name": program_name,
                 "group_name": program_name,
                 "process_num": process_num,
             }
-            name = _expand(options.get("process_name", "%(program_name)s"), **names)
+            process_name = "%(program_name)s" if copies else options.get("process_name")
+            name = _expand(process_name or "%(program_name)s", **names)
             assert name not in programs, f"two processes named {name}"
             programs[name] = Program(
                 name=name,

@@ -3,7 +3,10 @@ local steptable = require "strangler.steptable"
 
 -- A two-route plan: products (catalog domain) may fall back to the monolith.
 local structure = {
-    backends = { monolith = "127.0.0.1:8000", catalog = "127.0.0.1:8002" },
+    backends = {
+        monolith = { "127.0.0.1:8000" },
+        catalog = { "127.0.0.1:8002", "127.0.0.1:8012" },
+    },
     upstreams = {
         monolith = { "monolith" },
         catalog = { "catalog" },

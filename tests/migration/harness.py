@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import yaml
 
+from strangler.plan.instances import instance_port
 from strangler.proxy.control import Controller, FlipHook
 from strangler.proxy.nginx import Nginx
 from strangler.proxy.site import Site
@@ -52,6 +53,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_instances_port(instances: int) -> int:
+    """A free port whose backend's next `instances - 1` ports (strangler.plan.instances) are
+    free too."""
+    for _attempt in range(100):
+        port = free_port()
+        if all(_is_free(instance_port(port, index)) for index in range(1, instances)):
+            return port
+    raise RuntimeError(f"no free port with {instances} instances' ports free")
+
+
 class _EchoServer(ThreadingHTTPServer):
     # socketserver's backlog of 5 overflows when the proxy lets a burst of 50 through at once:
     # nginx then times out connecting (504), which is the harness failing, not the proxy.
@@ -67,7 +87,7 @@ class EchoBackend:
     request, with its headers as (lower-case name, value) pairs under "headers".
     """
 
-    def __init__(self, name: str, *, delay: float = 0.0) -> None:
+    def __init__(self, name: str, *, delay: float = 0.0, port: int = 0) -> None:
         self.name = name
         self.delay = delay
         self.healthy = True
@@ -121,7 +141,7 @@ class EchoBackend:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = _EchoServer(("127.0.0.1", 0), Handler)
+        self.server = _EchoServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"

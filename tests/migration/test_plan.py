@@ -305,3 +305,52 @@ def test_backend_urls_take_names_and_addresses(tmp_path):
         ("http://10.1.2.3", "10.1.2.3:80"),
     ]:
         assert load_plan(path, env={"CATALOG_URL": url}).backends["catalog"].address == address
+
+
+# -- instances --------------------------------------------------------------------------------
+
+
+def test_a_backend_has_one_instance_unless_the_plan_lists_more(shop_plan):
+    assert {backend.instances for backend in shop_plan.backends.values()} == {1}
+    catalog = plan_with(
+        "",
+        base=MINIMAL.replace(
+            'url: "http://127.0.0.1:8002",', 'url: "http://127.0.0.1:8002", instances: 3,'
+        ),
+    ).backends["catalog"]
+    assert catalog.addresses == ("127.0.0.1:8002", "127.0.0.1:8012", "127.0.0.1:8022")
+    assert catalog.instance_urls[0] == catalog.url == "http://127.0.0.1:8002"
+    assert catalog.health_urls[2] == "http://127.0.0.1:8022/readyz"
+
+
+def test_instances_are_overridden_by_name_instances_variables(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL)
+    plan = load_plan(path, env={"CATALOG_INSTANCES": "2", "CATALOG_URL": "http://[::1]:9000"})
+    assert plan.backends["catalog"].addresses == ("[::1]:9000", "[::1]:9010")
+    assert plan.backends["monolith"].addresses == ("127.0.0.1:8000",)
+
+
+@pytest.mark.parametrize("value", ["0", "9", "two", "-1", "2.0", " 2"])
+def test_a_bad_instances_override_names_the_variable(value):
+    with pytest.raises(PlanError) as error:
+        parse_plan(MINIMAL, file="plan.yaml", env={"CATALOG_INSTANCES": value})
+    assert str(error.value) == (
+        "plan.yaml: backends.catalog.instances (from CATALOG_INSTANCES): a whole number from "
+        f"1 to 8, got {value!r}"
+    )
+
+
+def test_instances_out_of_range_in_the_plan_are_rejected_with_their_key():
+    message = problem(
+        "",
+        base=MINIMAL.replace("owns: [catalog]}\nroutes", "owns: [catalog], instances: 0}\nroutes"),
+    )
+    assert "backends.catalog.instances: Input should be greater than or equal to 1" in message
+
+
+def test_instances_beyond_the_last_port_are_rejected(tmp_path):
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL)
+    with pytest.raises(PlanError, match=r"instance 2 would listen on port 65540, above 65535"):
+        load_plan(path, env={"CATALOG_URL": "http://127.0.0.1:65530", "CATALOG_INSTANCES": "2"})

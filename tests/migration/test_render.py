@@ -16,17 +16,22 @@ from pathlib import Path
 
 import pytest
 
+from strangler.plan import Plan, load_plan
 from strangler.proxy import RenderOptions, assets, render, render_parts
 from strangler.proxy.errors import ProxyError
 from strangler.proxy.nginx import Nginx
 from strangler.proxy.options import DEFAULT_INTERNAL_PORT
 from strangler.proxy.site import Site
 from strangler.proxy.tables import dumps
-from tests.migration.harness import REPO_ROOT
+from tests.migration.harness import REPO_ROOT, SHOP_PLAN
 from tests.migration.test_plan import SHOP_STEPS
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_SKELETON = GOLDEN / "nginx.conf"
+# The shop's plan with two instances of the monolith and of the catalog (as `make up` runs it
+# with MONOLITH_INSTANCES=2 CATALOG_INSTANCES=2).
+GOLDEN_INSTANCES = GOLDEN / "nginx-instances.conf"
+INSTANCES = {"MONOLITH_INSTANCES": "2", "CATALOG_INSTANCES": "2"}
 GOLDEN_TABLES = GOLDEN / "tables"
 UPDATE = os.environ.get("STRANGLER_UPDATE_GOLDEN") == "1"
 
@@ -236,6 +241,63 @@ def test_fallback_groups_put_the_monolith_behind_the_extracted_backend(shop_plan
     assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in config
 
 
+@pytest.fixture
+def instances_plan() -> Plan:
+    return load_plan(SHOP_PLAN, env=INSTANCES)
+
+
+def test_the_skeleton_of_a_plan_with_instances_is_its_golden_one(instances_plan):
+    skeleton = render_parts(instances_plan, "0-monolith").skeleton
+    assert skeleton == pinned(GOLDEN_INSTANCES, skeleton, "the skeleton with instances"), (
+        f"{GOLDEN_INSTANCES.name} differs; if intended, run make proxy-golden"
+    )
+
+
+def upstream(config: str, name: str) -> list[str]:
+    """The lines of upstream group `name`, stripped."""
+    block = re.search(rf"upstream {name} \{{(.*?)\}}", config, re.S).group(1)
+    return [line.strip() for line in block.strip().splitlines()]
+
+
+def test_a_backends_instances_share_its_group_by_least_connections_and_are_ejected_when_failing(
+    instances_plan,
+):
+    config = render(instances_plan, "4-catalog")
+    assert upstream(config, "catalog") == [
+        "zone strangler_upstream_catalog 64k;",
+        "least_conn;",
+        "server 127.0.0.1:8002 max_fails=1 fail_timeout=10s;",
+        "server 127.0.0.1:8012 max_fails=1 fail_timeout=10s;",
+        "keepalive 32;",
+        "keepalive_timeout 20s;",
+    ]
+    assert upstream(config, "catalog__fallback__monolith")[2:6] == [
+        "server 127.0.0.1:8002 max_fails=1 fail_timeout=10s;",
+        "server 127.0.0.1:8012 max_fails=1 fail_timeout=10s;",
+        "server 127.0.0.1:8000 backup;",
+        "server 127.0.0.1:8010 backup;",
+    ]
+    assert '["catalog"] = { "127.0.0.1:8002", "127.0.0.1:8012" },' in config
+
+
+def test_a_request_may_try_every_server_of_the_largest_group_once(shop_plan, instances_plan):
+    assert "proxy_next_upstream_tries 2;" in render(shop_plan, "0-monolith")
+    # The catalog's two instances, then the monolith's two as its fallback.
+    assert "proxy_next_upstream_tries 4;" in render(instances_plan, "0-monolith")
+
+
+def test_no_non_idempotent_request_is_passed_on_once_sent(shop_plan):
+    retries = set(re.findall(r"proxy_next_upstream (.*);", render(shop_plan, "4-catalog")))
+    assert retries == {"error timeout http_502 http_503 http_504"}  # no `non_idempotent`
+
+
+def test_instances_change_the_structure_not_the_step_tables(shop_plan, instances_plan):
+    for step in SHOP_STEPS:
+        one, two = render_parts(shop_plan, step), render_parts(instances_plan, step)
+        assert one.table == two.table
+        assert one.structure_hash != two.structure_hash
+
+
 def test_only_routes_shadowed_in_some_step_carry_a_mirror(shop_plan):
     config = server_block(render(shop_plan, "0-monolith"), "public")
     locations = re.findall(
@@ -258,6 +320,11 @@ def test_production_options_drop_the_debug_header_and_move_the_listeners(shop_pl
 def test_nginx_accepts_the_config_of_every_step(shop_plan, step, tmp_path):
     site = Site.from_env({"STRANGLER_ROOT": str(REPO_ROOT), "STRANGLER_VAR_DIR": str(tmp_path)})
     Nginx(site).test(render(shop_plan, step))
+
+
+def test_nginx_accepts_the_config_of_a_plan_with_instances(instances_plan, tmp_path):
+    site = Site.from_env({"STRANGLER_ROOT": str(REPO_ROOT), "STRANGLER_VAR_DIR": str(tmp_path)})
+    Nginx(site).test(render(instances_plan, "3-catalog-canary"))
 
 
 # -- hardening -------------------------------------------------------------------------------

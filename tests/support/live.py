@@ -189,19 +189,24 @@ class LiveBackend:
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        LOG_DIR.mkdir(parents=True, exist_ok=True)
         try:
-            self.database_url = self._prepare_database()
-            self.env = self._build_env()
-            self.manage("migrate", "--noinput")
-            if self.project.seed:
-                self.manage(*self.project.seed, str(self.products))
+            self.prepare()
             self._serve()
             if self.sync:
                 self._start_sync_processes()
         except BaseException:
             self.stop()
             raise
+
+    def prepare(self) -> None:
+        """The database (migrated and seeded) and `env`, without starting a process: for a test
+        that runs the backend under a process manager. `stop()` drops the database."""
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.database_url = self._prepare_database()
+        self.env = self._build_env()
+        self.manage("migrate", "--noinput")
+        if self.project.seed:
+            self.manage(*self.project.seed, str(self.products))
 
     def stop(self) -> None:
         try:

@@ -181,7 +181,17 @@ local function last_address(addresses)
     return last, count
 end
 
--- Which backend answered: the upstream group's primary, or its backup (the fallback).
+local function listed(addresses, address)
+    for _, candidate in ipairs(addresses) do
+        if candidate == address then
+            return true
+        end
+    end
+    return false
+end
+
+-- Which backend answered: the upstream group's primary (one of its instances), or its backup
+-- (the fallback).
 local function answered_by()
     local group = S.upstreams[ngx.var.strangler_upstream or ""]
     if not group then
@@ -192,9 +202,9 @@ local function answered_by()
         return primary
     end
     local address, tries = last_address(ngx.var.upstream_addr)
-    if address == S.backends[primary] then
+    if listed(S.backends[primary], address) then
         return primary
-    elseif address == S.backends[fallback] then
+    elseif listed(S.backends[fallback], address) then
         return fallback
     end
     return tries > 1 and fallback or primary

@@ -87,14 +87,27 @@ local function receive(sock)
     return status, chunks, size
 end
 
--- One HTTP/1.0 exchange with `target` ({backend, host, port}), logged under `key`.
+-- A connection to one of the target's instances: the first that accepts, in its order.
+local function connect(target)
+    local connect_err
+    for _, server in ipairs(target.servers) do
+        local sock = ngx.socket.tcp()
+        sock:settimeouts(S.shadow_timeout_ms, S.shadow_timeout_ms, S.shadow_timeout_ms)
+        local ok, err = sock:connect(server.host, server.port)
+        if ok then
+            return sock
+        end
+        connect_err = err
+    end
+    return nil, connect_err
+end
+
+-- One HTTP/1.0 exchange with `target` ({backend, servers}), logged under `key`.
 local function call(job, key, target)
-    local sock = ngx.socket.tcp()
-    sock:settimeouts(S.shadow_timeout_ms, S.shadow_timeout_ms, S.shadow_timeout_ms)
     local status, err
     local chunks, size = {}, 0
-    local ok, connect_err = sock:connect(target.host, target.port)
-    if not ok then
+    local sock, connect_err = connect(target)
+    if not sock then
         err = "connect: " .. tostring(connect_err)
     else
         local sent, send_err = sock:send(job.request)
@@ -103,8 +116,8 @@ local function call(job, key, target)
         else
             status, chunks, size, err = receive(sock)
         end
+        sock:close()
     end
-    sock:close()
     local body = table.concat(chunks):sub(1, S.shadow_body_limit)
     shadow_log:set(key .. job.id, answer(job.route, target.backend, job.method, job.uri, status,
         body, size >= S.shadow_body_limit, err))
@@ -162,14 +175,23 @@ local function request_text(method, uri, id)
     return table.concat(lines, "\r\n") .. "\r\n\r\n"
 end
 
--- Where a copy goes: {backend, host, port}, or nil for a backend this config does not know.
+local turn = 0 -- per worker: which instance of a backend the next copy tries first
+
+-- Where a copy goes: {backend, servers = {{host, port}, ...}}, its instances from the next one in
+-- turn, or nil for a backend this config does not know.
 local function target(backend)
-    local address = backend and S.backends[backend]
-    if not address then
+    local addresses = backend and S.backends[backend]
+    if not addresses then
         return nil
     end
-    local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
-    return { backend = backend, host = host, port = tonumber(port) }
+    turn = turn + 1
+    local servers = {}
+    for offset = 0, #addresses - 1 do
+        local address = addresses[(turn + offset) % #addresses + 1]
+        local host, port = address:match("^%[?([^%]]+)%]?:(%d+)$")
+        servers[#servers + 1] = { host = host, port = tonumber(port) }
+    end
+    return { backend = backend, servers = servers }
 end
 
 -- content of the mirror location: answer at once, forward to the shadow (and the primary again)

@@ -3,8 +3,8 @@
 -- group this config lacks is refused with a message saying which. Pure (no ngx), so busted
 -- runs it as it is.
 --
--- `structure` carries: backends {name = address}, upstreams {group name = members} and
--- route_domains {route name = domain}.
+-- `structure` carries: backends {name = {instance addresses}}, upstreams {group name = members}
+-- and route_domains {route name = domain}.
 
 local json = require "strangler.json"
 
