@@ -8,6 +8,7 @@ from strangler.plan.model import (
     READ_METHODS,
     SAFE_METHODS,
     Backend,
+    ContractGateSettings,
     Gates,
     Plan,
     ProxySettings,
@@ -15,6 +16,7 @@ from strangler.plan.model import (
     Route,
     ShadowGateSettings,
     Step,
+    SyncGateSettings,
     Target,
 )
 from strangler.plan.patterns import PathPattern
@@ -25,6 +27,7 @@ __all__ = [
     "SAFE_METHODS",
     "Backend",
     "CanaryGate",
+    "ContractGateSettings",
     "Gates",
     "PathPattern",
     "Plan",
@@ -35,6 +38,7 @@ __all__ = [
     "Route",
     "ShadowGateSettings",
     "Step",
+    "SyncGateSettings",
     "Target",
     "env_var_for",
     "load_plan",

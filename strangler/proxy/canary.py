@@ -13,8 +13,8 @@ canary's 5xx rate must not exceed the primary's by more than
 fallback answered for it (strangler.proxy.accesslog.summarise_split). Moving back, or to a
 step that gives the canary less, is never judged: a rollback must always be possible.
 
-`analyse` is the pure judgement over per-backend traffic; `CanaryAnalysis` is the flip hook
-that applies it before `strangle apply` changes anything (STRANGLER_FLIP_HOOKS), and
+`analyse` is the pure judgement over per-backend traffic; the canary gate of the can-flip
+verdict (strangler.gates.canary) applies it before `strangle apply` changes anything, and
 `strangle status` shows the same verdict.
 """
 
@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 from strangler.plan import CanaryGate, Plan, Step
 from strangler.proxy.accesslog import Traffic, read_recent, summarise_split
-from strangler.proxy.errors import ProxyError
 from strangler.proxy.site import Site
 
 
@@ -56,10 +55,6 @@ class Analysis:
             return "passes"
         more = len(self.reasons) - 1
         return self.reasons[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-
-    def refusal(self) -> str | None:
-        """The one line `apply` refuses with, or None when the canaries passed."""
-        return None if self.passed else f"canary analysis: {self.summary()}"
 
 
 def promotions(*, current: Step, target: Step) -> tuple[Promotion, ...]:
@@ -152,31 +147,3 @@ def judge(*, site: Site, plan: Plan, current: Step, target: Step) -> Analysis:
         promotions=promoted,
         reasons=reasons,
     )
-
-
-class CanaryAnalysis:
-    """The flip hook: `apply` refuses a promotion the canary analysis refuses, in one line,
-    before anything changes (it comes before the ownership handover in FLIP_HOOKS)."""
-
-    def __init__(self, site: Site | None = None) -> None:
-        self._site = site
-
-    @property
-    def site(self) -> Site:
-        # Built when first needed: the CLI builds every hook before it knows what will run.
-        if self._site is None:
-            self._site = Site.from_env()
-        return self._site
-
-    def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        if current is None or not promotions(current=current, target=target):
-            return
-        refusal = judge(site=self.site, plan=plan, current=current, target=target).refusal()
-        if refusal:
-            raise ProxyError(refusal)
-
-    def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        """Nothing to do once the step is live."""
-
-    def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        """before_flip started nothing."""
