@@ -4,8 +4,8 @@
 var/strangler/contract.json, per step: when, on which route table, PASS or FAIL and pytest's
 summary. What counts is the last result at the current step on the table the step has now (a
 plan change that alters the step's routes asks for a new run); a step whose suite never ran
-there, or last failed, is not left. The plan's `gates.contract.required: false` turns the gate
-off (a project without a contract suite yet).
+there, or last failed, is not left, when the plan's `gates.contract.required` is true (off by
+default: a project has no contract suite until it writes one).
 """
 
 from __future__ import annotations

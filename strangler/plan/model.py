@@ -162,7 +162,7 @@ class ContractGateSettings:
     """Whether the contract suite must have passed at a step before it is left
     (`gates.contract`)."""
 
-    required: bool = True
+    required: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,9 @@ def test_a_broken_plan_names_the_file_the_step_and_the_key(env, tmp_path):
 
 def test_apply_refuses_unhealthy_backends_and_records_nothing(env, tmp_path):
     result = strangle("apply", "1-auth", env=env)
-    assert_one_line_error(result, "not healthy, nothing was changed", "auth at http://127.0.0.1")
+    assert_one_line_error(
+        result, "1-auth cannot flip, nothing was changed: ", "health: auth at http://127.0.0.1"
+    )
     assert not (tmp_path / "var" / "strangler" / "state.json").exists()
 
 
