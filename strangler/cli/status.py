@@ -60,20 +60,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> None:
-    data = collect(ctx, minutes=args.minutes, target=args.target)
+    data = collect(ctx, minutes=args.minutes, judged=args.target)
     if args.as_json:
         ctx.out.json(data)
     else:
         print_status(ctx, data)
 
 
-def collect(ctx: Context, *, minutes: float, target: str | None = None) -> dict:
+def collect(ctx: Context, *, minutes: float, judged: str | None = None) -> dict:
     site, controller = ctx.site, ctx.controller
     plan = controller.plan()
     state = controller.state()
     step = current_step(plan, state.step)
     facts = Facts(site, plan)
-    following = _following(plan, step, target)
+    following = _following(plan, step, judged)
     pid = controller.nginx.pid()
     live = controller.admin().live() if pid is not None else None
     entries = read_recent(site.access_log, minutes=minutes)

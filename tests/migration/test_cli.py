@@ -109,6 +109,24 @@ def test_up_prepares_the_first_step_before_nginx_runs(env, tmp_path):
     assert "order-pay" in status.stdout
 
 
+def test_status_json_is_one_object_led_by_the_next_steps_verdict(env):
+    result = strangle("status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    data = json.loads(line)
+    assert {"next", "step", "backends", "owners", "sync_lag"} <= set(data)
+    verdict = data["next"]
+    assert (verdict["step"], verdict["can_flip"]) == ("1-auth", False)
+    gates = {reason.split(":")[0] for reason in verdict["reasons"]}
+    assert {"health", "backfill", "sync-lag", "contract"} <= gates
+    assert verdict["reasons"] == [
+        f"{c['gate']}: {c['detail']}" for c in verdict["checks"] if not c["ok"]
+    ]
+    plain = strangle("status", env=env).stdout.splitlines()
+    assert plain[0] == f"Next step 1-auth: CANNOT FLIP ({len(verdict['reasons'])} reasons)"
+    assert plain[1].startswith("  - health: ")
+
+
 def test_diff_shows_what_a_step_would_change(env):
     result = strangle("diff", "4-catalog", env=env)
     assert result.returncode == 0, result.stderr
@@ -166,6 +184,7 @@ def test_status_json_is_one_object_with_stable_keys(env):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {
+        "next",
         "step",
         "proxy",
         "backends",
