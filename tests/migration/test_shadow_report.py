@@ -211,8 +211,17 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     )
     assert out.rstrip().endswith("the shadow report of step 2-catalog-shadow passes")
 
-    applied = strangle("apply", "3-catalog-canary", env=proxy.env)
-    assert applied.returncode == 0, applied.stderr
+    # The shadow gate passes now (echo backends answer no sync status: the gate judged alone).
+    status = json.loads(strangle("status", "--json", env=proxy.env).stdout)
+    assert [c for c in status["next"]["checks"] if c["gate"] == "shadow"] == [
+        {
+            "gate": "shadow",
+            "ok": True,
+            "detail": "the shadow report of step 2-catalog-shadow passes",
+        }
+    ]
+    gated = Controller(proxy.site, gate=Verdicts(proxy.site, only=("shadow",)))
+    assert gated.apply("3-catalog-canary").step == "3-catalog-canary"
     assert proxy.controller.admin().live().step == "3-catalog-canary"
 
 
