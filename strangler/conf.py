@@ -36,13 +36,9 @@ DEFAULTS = {
     # The proxy's internal listener: calls on another domain's owner (/internal/<domain>/) go
     # there, and it routes them to the owner at the current step.
     "INTERNAL_PROXY_URL": "http://127.0.0.1:8081",
-    # In order; the hooks that only refuse go first, before any other starts work that a
-    # refusal would leave behind (the handover fences writes in its before_flip): the shadow
-    # report, then the canary analysis.
+    # Work that goes with a flip, in order, once the can-flip verdict (strangler.gates) let it
+    # through: the write-ownership handover.
     "FLIP_HOOKS": [
-        "strangler.shadow.gate.ShadowGate",
-        "strangler.proxy.canary.CanaryAnalysis",
-        "strangler.sync.readiness.CopiesReady",
         "strangler.sync.flip.OwnershipHandover",
     ],
     # Proxies whose X-Forwarded-For is believed (strangler.service.client_address).

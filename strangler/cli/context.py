@@ -8,6 +8,7 @@ from functools import cached_property
 from django.utils.module_loading import import_string
 
 from strangler.conf import strangler_settings
+from strangler.gates.verdict import Verdicts
 from strangler.plan import Plan, Step
 from strangler.proxy import ProxyError
 from strangler.proxy.control import Controller, FlipHook
@@ -26,10 +27,12 @@ class Context:
 
     @cached_property
     def controller(self) -> Controller:
-        """The proxy of the site the environment describes (Site.from_env), with the flip hooks
-        of STRANGLER_FLIP_HOOKS; at verbosity 2 and more it reports each stage."""
+        """The proxy of the site the environment describes (Site.from_env), gated by the
+        can-flip verdict, with the flip hooks of STRANGLER_FLIP_HOOKS; at verbosity 2 and more
+        it reports each stage."""
         log = self.progress if self.verbosity > 1 else None
-        return Controller(Site.from_env(), log=log, hooks=flip_hooks())
+        site = Site.from_env()
+        return Controller(site, log=log, hooks=flip_hooks(), gate=Verdicts(site))
 
     @property
     def site(self) -> Site:

@@ -1,7 +1,12 @@
-"""The current step, the proxy, the backends' health, the write owners, the sync lag and
-each route with its traffic.
+"""The can-flip verdict of the next step (or --target STEP), then the current step, the proxy,
+the backends' health, the write owners, the sync lag and each route with its traffic.
 
 --json prints one object with the keys:
+  next       null at the plan's last step, else the verdict of moving to the next step (or
+             --target): {step, can_flip, reasons, direction, checks}; reasons are the failing
+             checks, one line each ("gate: detail"); checks [{gate, ok, detail}] every check
+             made (gates: health, backfill, parity, sync-lag, shadow, canary, contract; see
+             strangler.gates.verdict); `strangle apply` refuses exactly when can_flip is false
   step       {id, number, of, title, recorded}: number counts from 1; recorded is false
              before the first apply (the plan's first step is shown)
   proxy      {running, pid, prefix, public_url, live, matches}: live is {step, table} as the
@@ -30,41 +35,46 @@ from __future__ import annotations
 
 import argparse
 
+from strangler.gates.move import Facts
+from strangler.gates.verdict import Verdicts
 from strangler.plan import Plan, Step
-from strangler.proxy import health as backend_health
-from strangler.proxy.canary import judge
 from strangler.proxy.traffic import Traffic, summarise, summarise_split
-from strangler.sync.cli import ownership_report, sync_lag
+from strangler.sync.cli import ownership_report
 
-from .context import Context, current_step
+from .context import Context, current_step, find_step
 
-HELP = "the current step, routes, health and traffic"
+HELP = "whether the next step can flip; the current step, routes, health and traffic"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--minutes", type=float, default=5.0, help="traffic window")
     parser.add_argument(
+        "--target", metavar="STEP", help="judge moving to STEP instead of the next step"
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         dest="as_json",
-        help="one JSON object (step, proxy, backends, owners, ownership, sync_lag, traffic, "
-        "routes, canary: see above)",
+        help="one JSON object (next, step, proxy, backends, owners, ownership, sync_lag, "
+        "traffic, routes, canary: see above)",
     )
 
 
 def run(args: argparse.Namespace, ctx: Context) -> None:
-    data = collect(ctx, minutes=args.minutes)
+    data = collect(ctx, minutes=args.minutes, judged=args.target)
     if args.as_json:
         ctx.out.json(data)
     else:
         print_status(ctx, data)
 
 
-def collect(ctx: Context, *, minutes: float) -> dict:
+def collect(ctx: Context, *, minutes: float, judged: str | None = None) -> dict:
     site, controller = ctx.site, ctx.controller
     plan = controller.plan()
     state = controller.state()
     step = current_step(plan, state.step)
+    facts = Facts(site, plan)
+    following = _following(plan, step, judged)
     pid = controller.nginx.pid()
     admin = controller.admin()
     live = admin.live() if pid is not None else None
@@ -92,6 +102,18 @@ def collect(ctx: Context, *, minutes: float) -> dict:
             }
         )
     return {
+        "next": (
+            Verdicts(site)
+            .verdict(
+                plan=plan,
+                current=plan.step(state.step) if state.step in plan.step_ids else None,
+                target=following,
+                facts=facts,
+            )
+            .as_json()
+            if following
+            else None
+        ),
         "step": {
             "id": step.id,
             "number": step.index + 1,
@@ -109,7 +131,7 @@ def collect(ctx: Context, *, minutes: float) -> dict:
         },
         "backends": [
             {"backend": r.backend, "url": r.url, "healthy": r.ok, "detail": r.detail}
-            for r in backend_health.check_all(list(plan.backends.values()))
+            for r in facts.health(plan.backends)
         ],
         "owners": dict(step.owners),
         "ownership": [
@@ -122,18 +144,25 @@ def collect(ctx: Context, *, minutes: float) -> dict:
             }
             for row in ownership_report(plan, step)
         ],
-        "sync_lag": sync_lag(plan),
+        "sync_lag": list(facts.sync_lag.values()),
         "traffic": {"minutes": minutes, "metrics": admin.metrics_url(minutes=minutes)},
         "routes": routes,
-        "canary": _canary(ctx, plan, step),
+        "canary": _canary(facts, step, following),
     }
 
 
-def _canary(ctx: Context, plan: Plan, step: Step) -> dict | None:
-    """What the canary analysis says of the next step, when that step promotes a canary."""
-    if step.index + 1 >= len(plan.steps):
+def _following(plan: Plan, step: Step, target: str | None) -> Step | None:
+    """The step judged: --target, else the next one (None after the last)."""
+    if target is not None:
+        return find_step(plan, target)
+    return plan.steps[step.index + 1] if step.index + 1 < len(plan.steps) else None
+
+
+def _canary(facts: Facts, step: Step, following: Step | None) -> dict | None:
+    """What the canary analysis says of the judged step, when that step promotes a canary."""
+    if following is None:
         return None
-    analysis = judge(site=ctx.site, plan=plan, current=step, target=plan.steps[step.index + 1])
+    analysis = facts.canary(step, following)
     if not analysis.promotions:
         return None
     return {
@@ -146,8 +175,25 @@ def _canary(ctx: Context, plan: Plan, step: Step) -> dict | None:
     }
 
 
+def print_verdict(ctx: Context, verdict: dict | None) -> None:
+    """The verdict in words: whether the judged step can flip, and every reason it cannot."""
+    line = ctx.out.line
+    if verdict is None:
+        line("Next step: none (the plan's last step is current)")
+        return
+    if verdict["can_flip"]:
+        gates = ", ".join(dict.fromkeys(check["gate"] for check in verdict["checks"]))
+        line(f"Next step {verdict['step']}: CAN FLIP ({gates or 'nothing to check'}: ok)")
+        return
+    count = len(verdict["reasons"])
+    line(f"Next step {verdict['step']}: CANNOT FLIP ({count} reason{'s' * (count > 1)})")
+    for reason in verdict["reasons"]:
+        line(f"  - {reason}")
+
+
 def print_status(ctx: Context, data: dict) -> None:
     line = ctx.out.line
+    print_verdict(ctx, data["next"])
     step, proxy = data["step"], data["proxy"]
     recorded = "" if step["recorded"] else " (nothing applied yet: the first step)"
     line(f"Step {step['id']} ({step['number']} of {step['of']}){recorded}")

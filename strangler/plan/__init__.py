@@ -9,6 +9,7 @@ from strangler.plan.model import (
     READ_METHODS,
     SAFE_METHODS,
     Backend,
+    ContractGateSettings,
     Gates,
     Plan,
     ProxySettings,
@@ -16,6 +17,7 @@ from strangler.plan.model import (
     Route,
     ShadowGateSettings,
     Step,
+    SyncGateSettings,
     Target,
 )
 from strangler.plan.patterns import PathPattern
@@ -26,6 +28,7 @@ __all__ = [
     "SAFE_METHODS",
     "Backend",
     "CanaryGate",
+    "ContractGateSettings",
     "Gates",
     "PathPattern",
     "Plan",
@@ -36,6 +39,7 @@ __all__ = [
     "Route",
     "ShadowGateSettings",
     "Step",
+    "SyncGateSettings",
     "Target",
     "env_var_for",
     "instance_address",

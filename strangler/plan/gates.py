@@ -7,7 +7,14 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType
 
 from strangler.plan.canary import CanaryGate
-from strangler.plan.model import Gates, Route, ShadowGateSettings, Step
+from strangler.plan.model import (
+    ContractGateSettings,
+    Gates,
+    Route,
+    ShadowGateSettings,
+    Step,
+    SyncGateSettings,
+)
 from strangler.plan.schema import GatesIn, ShadowGateIn
 
 # issue(message, key=...): how the plan builder records a problem.
@@ -20,6 +27,8 @@ def build_gates(
     return Gates(
         canary=CanaryGate.from_spec(parsed.canary),
         shadow=_shadow(parsed.shadow, routes=routes, steps=steps, issue=issue),
+        sync=SyncGateSettings(**parsed.sync.model_dump()),
+        contract=ContractGateSettings(**parsed.contract.model_dump()),
     )
 
 

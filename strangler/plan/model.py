@@ -161,11 +161,29 @@ class ShadowGateSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncGateSettings:
+    """How far behind an outbox may be when a step flips (`gates.sync`)."""
+
+    max_pending: int = 1000
+    max_lag_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ContractGateSettings:
+    """Whether the contract suite must have passed at a step before it is left
+    (`gates.contract`)."""
+
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Gates:
     """What a step must show before the next one may be applied."""
 
     canary: CanaryGate
     shadow: ShadowGateSettings = field(default_factory=ShadowGateSettings)
+    sync: SyncGateSettings = field(default_factory=SyncGateSettings)
+    contract: ContractGateSettings = field(default_factory=ContractGateSettings)
 
 
 @dataclass(frozen=True, slots=True)

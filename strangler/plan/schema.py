@@ -106,11 +106,32 @@ class ShadowGateIn(_Strict):
     ignore: dict[Name, list[FieldPath]] = Field(default_factory=dict)
 
 
+class SyncGateIn(_Strict):
+    """`gates.sync`: how far behind the outboxes of the backends a flip involves may be (the
+    verdict of `strangle status` and `apply`: strangler.gates.lag)."""
+
+    # Unsent outbox events of one backend, all aggregates together.
+    max_pending: int = Field(default=1000, ge=0, le=100_000_000)
+    # The age of its oldest unsent event, in seconds.
+    max_lag_seconds: float = Field(default=30.0, ge=0, le=86_400)
+
+
+class ContractGateIn(_Strict):
+    """`gates.contract`: whether a step may be left only after `strangle verify` passed at it
+    (strangler.gates.contract)."""
+
+    # Off by default: a project has no contract suite until it writes one (the shop's plan
+    # turns it on).
+    required: bool = False
+
+
 class GatesIn(_Strict):
     """Checks a step must pass before the next one is applied, one sub-key per kind."""
 
     canary: CanaryGateIn = Field(default_factory=CanaryGateIn)
     shadow: ShadowGateIn = Field(default_factory=ShadowGateIn)
+    sync: SyncGateIn = Field(default_factory=SyncGateIn)
+    contract: ContractGateIn = Field(default_factory=ContractGateIn)
 
 
 class PlanIn(_Strict):

@@ -4,8 +4,7 @@ primary it is compared with.
 A step that splits a route's reads sends them to a primary (the route's backend at that step,
 its domain's write owner) and to canaries. Moving forward to a step that gives a canary a
 larger share of a split route (the next step, or any later one: skipping ahead promotes it
-just the same) is a promotion, and each one is judged on the proxy's metrics of the split step
-(strangler.proxy.traffic: the per-minute counts of the last `window_minutes`).
+just the same) is a promotion, and each one is judged on the access log of the split step.
 A route is judged when the canary and the primary each served `min_requests` of its reads in
 the last `window_minutes` (at least one route must be, or there is nothing to judge): the
 canary's 5xx rate must not exceed the primary's by more than
@@ -14,8 +13,8 @@ canary's 5xx rate must not exceed the primary's by more than
 fallback answered for it (strangler.proxy.traffic.summarise_split). Moving back, or to a
 step that gives the canary less, is never judged: a rollback must always be possible.
 
-`analyse` is the pure judgement over per-backend traffic; `CanaryAnalysis` is the flip hook
-that applies it before `strangle apply` changes anything (STRANGLER_FLIP_HOOKS), and
+`analyse` is the pure judgement over per-backend traffic; the canary gate of the can-flip
+verdict (strangler.gates.canary) applies it before `strangle apply` changes anything, and
 `strangle status` shows the same verdict.
 """
 
@@ -26,7 +25,6 @@ from dataclasses import dataclass
 
 from strangler.plan import CanaryGate, Plan, Step
 from strangler.proxy.admin import AdminClient
-from strangler.proxy.errors import ProxyError
 from strangler.proxy.site import Site
 from strangler.proxy.traffic import Traffic, summarise_split
 
@@ -58,10 +56,6 @@ class Analysis:
             return "passes"
         more = len(self.reasons) - 1
         return self.reasons[0] + (f" (and {more} more problem{'s' * (more > 1)})" if more else "")
-
-    def refusal(self) -> str | None:
-        """The one line `apply` refuses with, or None when the canaries passed."""
-        return None if self.passed else f"canary analysis: {self.summary()}"
 
 
 def promotions(*, current: Step, target: Step) -> tuple[Promotion, ...]:
@@ -162,31 +156,3 @@ def judge(*, site: Site, plan: Plan, current: Step, target: Step) -> Analysis:
         promotions=promoted,
         reasons=reasons,
     )
-
-
-class CanaryAnalysis:
-    """The flip hook: `apply` refuses a promotion the canary analysis refuses, in one line,
-    before anything changes (it comes before the ownership handover in FLIP_HOOKS)."""
-
-    def __init__(self, site: Site | None = None) -> None:
-        self._site = site
-
-    @property
-    def site(self) -> Site:
-        # Built when first needed: the CLI builds every hook before it knows what will run.
-        if self._site is None:
-            self._site = Site.from_env()
-        return self._site
-
-    def before_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        if current is None or not promotions(current=current, target=target):
-            return
-        refusal = judge(site=self.site, plan=plan, current=current, target=target).refusal()
-        if refusal:
-            raise ProxyError(refusal)
-
-    def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        """Nothing to do once the step is live."""
-
-    def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None:
-        """before_flip started nothing."""

@@ -1,9 +1,10 @@
 """Moving the running proxy between steps: up, apply, rollback.
 
-Every move renders the step, has nginx test it and checks the backends it needs before
-anything changes; only then is the config swapped atomically and the step made live. A flip
-within one plan keeps the structure, so the new step table is pushed into the running workers
-(no reload, no closed connection); a changed structure needs a graceful reload. Either way a
+Every move renders the step, has nginx test it and asks the controller's gate (the can-flip
+verdict: strangler.gates) before anything changes; only then is the config swapped atomically
+and the step made live. A flip within one plan keeps the structure, so the new step table is
+pushed into the running workers (no reload, no closed connection); a changed structure needs a
+graceful reload. Either way a
 probe must then report the new step, or the previous config is put back. Each installed config
 comes with its record as data (strangler.proxy.live), which is what putting it back reads.
 """
@@ -18,7 +19,6 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from strangler.plan import Plan, PlanError, Step
-from strangler.proxy import health
 from strangler.proxy.admin import AdminClient, Live
 from strangler.proxy.errors import ProxyError
 from strangler.proxy.live import FILE_NAME, Installed, config_hash, load_installed, save_installed
@@ -45,6 +45,16 @@ class FlipHook(Protocol):
     def after_flip(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
 
     def flip_abandoned(self, *, plan: Plan, current: Step | None, target: Step) -> None: ...
+
+
+class Gate(Protocol):
+    """Whether a move may happen: None, or the one line it is refused with. `current` is None
+    on a fresh install; `rollback` says the move is one (a rollback is judged on fewer gates:
+    it must stay possible)."""
+
+    def refusal(
+        self, *, plan: Plan, current: Step | None, target: Step, rollback: bool
+    ) -> str | None: ...
 
 
 @runtime_checkable
@@ -80,8 +90,11 @@ class Controller:
         *,
         log: Callable[[str], None] | None = None,
         hooks: tuple[FlipHook, ...] = (),
+        gate: Gate | None = None,
     ) -> None:
         self.site = site
+        # None: no move is judged (the mechanics alone, as their own tests drive them).
+        self.gate = gate
         self.nginx = Nginx(site)
         self.log = log or (lambda message: None)
         self.hooks = hooks
@@ -128,24 +141,21 @@ class Controller:
                     f"{self.site.state_path} records step {state.step!r}, which the plan no "
                     f"longer has: run `strangle apply STEP` with one of {', '.join(plan.step_ids)}"
                 )
-            return self._move(plan, step_id, state, action="up", check_health=False)
+            return self._move(plan, step_id, state, action="up", gated=False)
 
-    def apply(self, step_id: str, *, check_health: bool = True) -> Outcome:
+    def apply(self, step_id: str, *, gated: bool = True) -> Outcome:
+        """Move to `step_id`; `gated=False` skips the gate (a test driving fake backends)."""
         with self._locked():
             plan = self.plan()
-            return self._move(
-                plan, step_id, self.state(), action="apply", check_health=check_health
-            )
+            return self._move(plan, step_id, self.state(), action="apply", gated=gated)
 
-    def rollback(self, *, check_health: bool = True) -> Outcome:
+    def rollback(self, *, gated: bool = True) -> Outcome:
         with self._locked():
             plan = self.plan()
             state = self.state()
             if not state.stack:
                 raise ProxyError("nothing to roll back to: no earlier step was applied")
-            return self._move(
-                plan, state.stack[-1], state, action="rollback", check_health=check_health
-            )
+            return self._move(plan, state.stack[-1], state, action="rollback", gated=gated)
 
     def dry_run(self, step_id: str) -> Rendered:
         rendered = self.render_step(step_id)
@@ -154,9 +164,7 @@ class Controller:
 
     # -- the move itself -----------------------------------------------------------------
 
-    def _move(
-        self, plan: Plan, step_id: str, state: State, *, action: str, check_health: bool
-    ) -> Outcome:
+    def _move(self, plan: Plan, step_id: str, state: State, *, action: str, gated: bool) -> Outcome:
         step = self._step(plan, step_id)
         rendered = render_parts(plan, step, self.site.options)
         self.log(
@@ -164,11 +172,17 @@ class Controller:
         )
         self.nginx.test(rendered.config)
         self.log("nginx -t: ok")
-        if check_health:
-            self._check_health(plan, step.needed_backends())
+        previous_step = state.step
+        current = plan.step(previous_step) if previous_step in plan.step_ids else None
+        if gated and self.gate is not None:
+            refusal = self.gate.refusal(
+                plan=plan, current=current, target=step, rollback=action == "rollback"
+            )
+            if refusal:
+                raise ProxyError(refusal)
+            self.log("gate: the step may flip")
         previous_config = self.nginx.current_config()
         previous = self.installed()
-        previous_step = state.step
         running = self.nginx.running()
         admin = self.admin()
         live = admin.live() if running else None
@@ -178,7 +192,6 @@ class Controller:
                 "does not answer; nothing was changed"
             )
         expected = Live(rendered.step, rendered.table.hash, rendered.structure_hash)
-        current = plan.step(previous_step) if previous_step in plan.step_ids else None
         flipping = action != "up" and (current is None or current.id != step.id)
         if flipping:
             self._run_hooks("before_flip", plan, current, step)
@@ -302,17 +315,6 @@ class Controller:
                 hook.flip_abandoned(plan=plan, current=current, target=target)
             except Exception as error:
                 self.log(f"{type(hook).__name__}.flip_abandoned failed: {error}")
-
-    def _check_health(self, plan: Plan, names: tuple[str, ...]) -> None:
-        results = health.check_all([plan.backends[name] for name in names])
-        failed = [result for result in results if not result.ok]
-        for result in results:
-            self.log(
-                f"health {result.backend}: {'ok' if result.ok else 'FAILED'} ({result.detail})"
-            )
-        if failed:
-            listed = "; ".join(f"{r.backend} at {r.url}: {r.detail}" for r in failed)
-            raise ProxyError(f"not healthy, nothing was changed: {listed}")
 
     @staticmethod
     def _step(plan: Plan, step_id: str) -> Step:

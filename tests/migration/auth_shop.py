@@ -17,7 +17,7 @@ import httpx
 
 from bench.write_load import PASSWORD
 from strangler.sync.flip import OwnershipHandover
-from tests.migration.harness import REPO_ROOT, RunningProxy, free_port
+from tests.migration.harness import REPO_ROOT, SHOP_PLAN, RunningProxy, free_port, shop_plan_gated
 from tests.support.broker import empty_sync_queues, shop_broker_url
 from tests.support.live import AUTH, LiveBackend
 
@@ -106,10 +106,13 @@ def running_shop(
     *,
     env: Mapping[str, str] | None = None,
     auth_database_url: str | None = None,
+    contract_gate: bool = False,
 ) -> Iterator[Shop]:
     """The shop, on the suite's broker (`broker_url()`) and fresh databases. `env` is added to
     every backend's environment (a fault test points CELERY_BROKER_URL at a fault proxy), and
-    `auth_database_url` is the auth service's database (the caller creates it)."""
+    `auth_database_url` is the auth service's database (the caller creates it). Its plan is the
+    shop's, with the contract gate off unless `contract_gate` (a test of other mechanics does
+    not spend a minute on `strangle verify` before each flip; the auth extraction does)."""
     var_dir = tmp_path / "var"
     monolith_port, auth_port = free_port(), free_port()
     urls = {
@@ -135,7 +138,12 @@ def running_shop(
             port=auth_port,
             database_url=auth_database_url,
         ) as auth,
-        RunningProxy(tmp_path / "proxy", backends=urls, hooks=(OwnershipHandover(),)) as proxy,
+        RunningProxy(
+            tmp_path / "proxy",
+            backends=urls,
+            hooks=(OwnershipHandover(),),
+            plan_path=SHOP_PLAN if contract_gate else without_contract_gate(tmp_path),
+        ) as proxy,
     ):
         cli_env = {**os.environ, **monolith.env, **proxy.env}
         shop = Shop(
@@ -147,6 +155,11 @@ def running_shop(
             auth=auth,
         )
         yield shop
+
+
+def without_contract_gate(directory: Path) -> Path:
+    """A copy of the shop's plan whose flips do not wait for `strangle verify`."""
+    return shop_plan_gated(directory, contract={"required": False})
 
 
 def parity_is_clean(shop: Shop, domain: str = "auth", *options: str) -> None:

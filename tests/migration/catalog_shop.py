@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strangler.sync.flip import OwnershipHandover
-from strangler.sync.readiness import CopiesReady
-from tests.migration.auth_shop import Shop, broker_url, parity_is_clean
+from tests.migration.auth_shop import Shop, broker_url, parity_is_clean, without_contract_gate
 from tests.migration.harness import RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, CATALOG, ORDERS, LiveBackend
@@ -80,7 +79,9 @@ def running_catalog_shop(
             RunningProxy(
                 tmp_path / "proxy",
                 backends=urls,
-                hooks=(CopiesReady(), OwnershipHandover()),
+                hooks=(OwnershipHandover(),),
+                gates=("health", "backfill", "parity"),
+                plan_path=without_contract_gate(tmp_path),
                 internal_port=internal_port,
             )
         )

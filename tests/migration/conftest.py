@@ -37,9 +37,10 @@ def echo_backends() -> Iterator[dict[str, EchoBackend]]:
 
 @pytest.fixture
 def proxy(tmp_path, echo_backends) -> Iterator[RunningProxy]:
-    """The shop's plan on real nginx, every backend an echo server, at step 0-monolith."""
+    """The shop's plan on real nginx, every backend an echo server, at step 0-monolith; its
+    controller judges the backends' health (echo servers answer nothing else)."""
     urls = {name: backend.url for name, backend in echo_backends.items()}
-    with RunningProxy(tmp_path / "var", backends=urls) as running:
+    with RunningProxy(tmp_path / "var", backends=urls, gates=("health",)) as running:
         yield running
 
 

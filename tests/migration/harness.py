@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import yaml
 
+from strangler.gates.verdict import Verdicts
 from strangler.plan.instances import instance_port
 from strangler.proxy.control import Controller, FlipHook
 from strangler.proxy.nginx import Nginx
@@ -171,6 +172,7 @@ class RunningProxy:
         env: Mapping[str, str] | None = None,
         hooks: tuple[FlipHook, ...] = (),
         internal_port: int | None = None,
+        gates: tuple[str, ...] | None = None,
     ) -> None:
         # A fixed internal port lets backends be told where it is before the proxy starts.
         self.internal_port = internal_port
@@ -179,6 +181,8 @@ class RunningProxy:
         self.plan_path = plan_path
         self.extra_env = dict(env or {})
         self.hooks = hooks
+        # The gates of the can-flip verdict its controller judges (None: no gate).
+        self.gates = gates
         self.process: subprocess.Popen | None = None
 
     def environment(self, public: int, internal: int) -> dict[str, str]:
@@ -199,7 +203,8 @@ class RunningProxy:
         for _attempt in range(3):
             self.env = self.environment(free_port(), self.internal_port or free_port())
             self.site = Site.from_env(self.env)
-            self.controller = Controller(self.site, hooks=self.hooks)
+            gate = Verdicts(self.site, only=self.gates) if self.gates is not None else None
+            self.controller = Controller(self.site, hooks=self.hooks, gate=gate)
             self.controller.up()
             log = (self.var_dir / "nginx-stderr.log").open("ab")
             self.process = subprocess.Popen(
@@ -325,5 +330,5 @@ def proxy_at(
     `step`."""
     urls = {name: backend.url for name, backend in backends.items()}
     with RunningProxy(var_dir, backends=urls, plan_path=plan_path) as running:
-        running.controller.apply(step, check_health=False)
+        running.controller.apply(step, gated=False)
         yield running

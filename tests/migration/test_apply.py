@@ -34,7 +34,9 @@ def own_plan(tmp_path, echo_backends):
     plan = tmp_path / "plan.yaml"
     shutil.copy(SHOP_PLAN, plan)
     urls = {name: backend.url for name, backend in echo_backends.items()}
-    with RunningProxy(tmp_path / "var", backends=urls, plan_path=plan) as running:
+    with RunningProxy(
+        tmp_path / "var", backends=urls, plan_path=plan, gates=("health",)
+    ) as running:
         yield running, plan
 
 
@@ -78,7 +80,9 @@ def test_rollback_returns_to_the_step_before_the_last_apply(proxy):
 def test_an_unhealthy_backend_refuses_the_apply_and_nothing_changes(proxy, echo_backends):
     config = proxy.site.conf_path.read_text()
     echo_backends["catalog"].healthy = False
-    with pytest.raises(ProxyError, match=r"not healthy, nothing was changed: catalog at .*503"):
+    with pytest.raises(
+        ProxyError, match=r"^4-catalog cannot flip, nothing was changed: health: catalog at .*503"
+    ):
         proxy.controller.apply("4-catalog")
     unchanged(proxy, step="0-monolith", config=config)
     assert served_by(proxy, "/api/products") == "monolith"
@@ -87,7 +91,7 @@ def test_an_unhealthy_backend_refuses_the_apply_and_nothing_changes(proxy, echo_
 def test_a_dead_backend_refuses_the_apply(proxy, echo_backends):
     config = proxy.site.conf_path.read_text()
     echo_backends["auth"].stop()
-    with pytest.raises(ProxyError, match=re.escape("auth at http://127.0.0.1")):
+    with pytest.raises(ProxyError, match=re.escape("health: auth at http://127.0.0.1")):
         proxy.controller.apply("1-auth")
     unchanged(proxy, step="0-monolith", config=config)
 

@@ -7,7 +7,9 @@ only ones that work afterwards, everywhere."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,6 +21,7 @@ from tests.migration.auth_shop import (
     contract_holds_through_the_proxy,
     flip,
     parity_is_clean,
+    running_shop,
 )
 from tests.support.admin import AdminSession
 
@@ -68,6 +71,12 @@ def _password_set_in_the_admin_is_the_only_one_that_works(
         time.sleep(0.2)  # the proxy limits logins per client address
 
 
+@pytest.fixture
+def shop(tmp_path) -> Iterator[Shop]:
+    """The shop with the plan as shipped: its first flip waits for `strangle verify`."""
+    yield from running_shop(tmp_path, contract_gate=True)
+
+
 @pytest.mark.timeout(900)
 def test_auth_moves_back_and_forth_under_a_write_heavy_load_losing_nothing(shop):
     shop.create_legacy_users(10)
@@ -83,9 +92,15 @@ def test_auth_moves_back_and_forth_under_a_write_heavy_load_losing_nothing(shop)
     with httpx.Client(base_url=shop.public_url, timeout=30) as client:
         assert client.get("/api/auth/me").headers.get("X-Served-By") == "monolith"
 
+    assert "contract: the contract suite never ran at 0-monolith" in refused.stderr
     backfill = shop.strangle("backfill", "auth")
     assert backfill.returncode == 0, backfill.stdout + backfill.stderr
     parity_is_clean(shop)
+    # As an operator (or the migration workflow) does before a flip: the contract suite at the
+    # current step, recorded for the verdict.
+    assert "PASS: contract suite at step 0-monolith" in shop.strangled("verify")
+    status = json.loads(shop.strangled("status", "--json"))
+    assert status["next"]["can_flip"] is True, status["next"]
 
     (before_email, before_id), (after_email, after_id) = sorted(shop.users.items())[:2]
     with AdminSession(shop.public_url, app_label="accounts") as admin:

@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
+from strangler.gates.verdict import Verdicts
 from strangler.proxy import ProxyError
 from strangler.proxy.accesslog import read_recent
-from strangler.proxy.canary import CanaryAnalysis
 from strangler.proxy.control import Controller
 from tests.migration.harness import (
     REPO_ROOT,
@@ -146,7 +146,7 @@ def test_the_cookie_is_set_only_on_split_reads_and_beside_the_backends_own(canar
     # An id the proxy did not make is replaced.
     forged = httpx.get(f"{url}/api/products", headers={"Cookie": "strangler_canary=forged"})
     assert COOKIE.match(canary_cookies(forged)[0])
-    canary.controller.apply("4-catalog", check_health=False)
+    canary.controller.apply("4-catalog", gated=False)
     assert not canary_cookies(httpx.get(f"{url}/api/products"))
 
 
@@ -193,7 +193,7 @@ def read_split_routes(
 
 
 def gated(canary: RunningProxy) -> Controller:
-    return Controller(canary.site, hooks=(CanaryAnalysis(canary.site),))
+    return Controller(canary.site, gate=Verdicts(canary.site, only=("canary",)))
 
 
 def strangle(canary: RunningProxy, *args: str) -> subprocess.CompletedProcess[str]:
@@ -272,11 +272,12 @@ def test_status_shows_each_split_backends_requests_5xx_rate_and_p99_and_the_anal
 
 def test_apply_of_the_next_step_refuses_in_one_line_while_too_few_requests_were_seen(canary):
     read_split_routes(canary, users_on_each_side(canary), times=3)
-    # The console script with its default hooks: the analysis refuses before any handover.
+    # The console script with its verdict: the analysis refuses before any handover.
     result = strangle(canary, "apply", "4-catalog")
     assert result.returncode == 1
     (line,) = result.stderr.splitlines()
-    assert re.fullmatch(f"strangle: canary analysis: {too_few(3)}", line), line
+    assert line.startswith("strangle: 4-catalog cannot flip, nothing was changed: "), line
+    assert re.search(f"; canary: {too_few(3)}(;|$)", line), line
     assert canary.controller.admin().live().step == CANARY_STEP
 
 
@@ -288,8 +289,8 @@ def test_a_canary_failing_behind_the_fallback_is_refused_for_its_5xx_rate(canary
         gated(canary).apply("4-catalog")
     # (Its p99 may be refused too: every read it failed took two tries.)
     assert str(refused.value).startswith(
-        "canary analysis: catalog's 5xx rate on categories is 100.0%, more than monolith's "
-        "0.0% + 1 points (gates.canary.max_error_rate_increase) (and "
+        "4-catalog cannot flip, nothing was changed: canary: catalog's 5xx rate on categories "
+        "is 100.0%, more than monolith's 0.0% + 1 points (gates.canary.max_error_rate_increase)"
     )
     assert canary.controller.admin().live().step == CANARY_STEP
 
@@ -299,7 +300,7 @@ def test_a_canary_much_slower_than_the_primary_is_refused_for_its_p99(canary, ec
     # 300 ms against the monolith's few: only a monolith p99 over 200 ms could let it pass.
     echo_backends["catalog"].delay = 0.3
     read_split_routes(canary, users, times=50)
-    with pytest.raises(ProxyError, match=r"^canary analysis: catalog's p99 on categories is "):
+    with pytest.raises(ProxyError, match=r": canary: catalog's p99 on categories is "):
         gated(canary).apply("4-catalog")
     assert canary.controller.admin().live().step == CANARY_STEP
 
@@ -318,5 +319,5 @@ def test_moving_back_from_the_canary_is_never_judged(canary):
     assert controller.apply(CANARY_STEP).step == CANARY_STEP  # from a step with no split
     assert controller.rollback().step == "2-catalog-shadow"
     controller.apply(CANARY_STEP)
-    with pytest.raises(ProxyError, match=r"^canary analysis: too few requests"):
+    with pytest.raises(ProxyError, match=r": canary: too few requests"):
         controller.apply("5-orders")  # skipping ahead promotes the canary too

@@ -152,13 +152,13 @@ def test_a_p99_beyond_the_ratio_refuses_and_p99s_under_the_floor_count_as_the_fl
     )
 
 
-def test_the_refusal_is_one_line_with_the_first_reason_and_how_many_more():
+def test_the_summary_is_one_line_with_the_first_reason_and_how_many_more():
     def analysis(*found: str) -> Analysis:
         return Analysis(step="1", target="2", minutes=5.0, promotions=PRODUCTS, reasons=found)
 
-    assert analysis().refusal() is None and analysis().summary() == "passes"
-    assert analysis("a").refusal() == "canary analysis: a"
-    assert analysis("a", "b").refusal() == "canary analysis: a (and 1 more problem)"
+    assert analysis().passed and analysis().summary() == "passes"
+    assert analysis("a").summary() == "a"
+    assert analysis("a", "b").summary() == "a (and 1 more problem)"
     assert analysis("a", "b", "c").summary() == "a (and 2 more problems)"
 
 

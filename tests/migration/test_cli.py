@@ -86,7 +86,9 @@ def test_a_broken_plan_names_the_file_the_step_and_the_key(env, tmp_path):
 
 def test_apply_refuses_unhealthy_backends_and_records_nothing(env, tmp_path):
     result = strangle("apply", "1-auth", env=env)
-    assert_one_line_error(result, "not healthy, nothing was changed", "auth at http://127.0.0.1")
+    assert_one_line_error(
+        result, "1-auth cannot flip, nothing was changed: ", "health: auth at http://127.0.0.1"
+    )
     assert not (tmp_path / "var" / "strangler" / "state.json").exists()
 
 
@@ -105,6 +107,24 @@ def test_up_prepares_the_first_step_before_nginx_runs(env, tmp_path):
     assert "Proxy: not running" in status.stdout
     assert "DOWN" in status.stdout
     assert "order-pay" in status.stdout
+
+
+def test_status_json_is_one_object_led_by_the_next_steps_verdict(env):
+    result = strangle("status", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    data = json.loads(line)
+    assert {"next", "step", "backends", "owners", "sync_lag"} <= set(data)
+    verdict = data["next"]
+    assert (verdict["step"], verdict["can_flip"]) == ("1-auth", False)
+    gates = {reason.split(":")[0] for reason in verdict["reasons"]}
+    assert {"health", "backfill", "sync-lag", "contract"} <= gates
+    assert verdict["reasons"] == [
+        f"{c['gate']}: {c['detail']}" for c in verdict["checks"] if not c["ok"]
+    ]
+    plain = strangle("status", env=env).stdout.splitlines()
+    assert plain[0] == f"Next step 1-auth: CANNOT FLIP ({len(verdict['reasons'])} reasons)"
+    assert plain[1].startswith("  - health: ")
 
 
 def test_diff_shows_what_a_step_would_change(env):
@@ -164,6 +184,7 @@ def test_status_json_is_one_object_with_stable_keys(env):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert set(data) == {
+        "next",
         "step",
         "proxy",
         "backends",

@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
+from strangler.gates.verdict import Verdicts
 from strangler.proxy.control import Controller
-from strangler.shadow.gate import ShadowGate
 from tests.migration.harness import EchoBackend, RunningProxy, proxy_at, shop_plan_gated
 from tests.migration.test_cli import assert_one_line_error, strangle
 
@@ -159,14 +159,15 @@ def test_apply_of_the_canary_is_refused_while_the_shadow_report_fails(shadowing)
     result = strangle("apply", "3-catalog-canary", env=shadowing.env)
     assert_one_line_error(
         result,
-        "ShadowGate.before_flip refused: the shadow report of step 2-catalog-shadow fails: "
+        "3-catalog-canary cannot flip, nothing was changed: ",
+        "shadow: the shadow report of step 2-catalog-shadow fails: "
         "categories: 10 of 10 differ (100.0%, over 1.0%, most in backend)",
     )
     assert shadowing.controller.admin().live().step == "2-catalog-shadow"
     assert shadowing.controller.state().step == "2-catalog-shadow"
     # Going back is never held: the primary keeps the routes.
-    gated = Controller(shadowing.site, hooks=(ShadowGate(shadowing.site),))
-    assert gated.rollback(check_health=False).step == "0-monolith"
+    gated = Controller(shadowing.site, gate=Verdicts(shadowing.site, only=("shadow",)))
+    assert gated.rollback().step == "0-monolith"
 
 
 def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_canary_applies(
@@ -187,7 +188,7 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     refused = strangle("apply", "3-catalog-canary", env=proxy.env)
     assert_one_line_error(
         refused,
-        "ShadowGate.before_flip refused: the shadow report of step 2-catalog-shadow fails: "
+        "shadow: the shadow report of step 2-catalog-shadow fails: "
         "only 0 answers compared in all, fewer than 10 (gates.shadow.min_compared) "
         "(`strangle shadow-report` shows why)",
     )
@@ -210,8 +211,17 @@ def test_the_report_passes_once_only_noise_and_ignored_fields_differ_and_the_can
     )
     assert out.rstrip().endswith("the shadow report of step 2-catalog-shadow passes")
 
-    applied = strangle("apply", "3-catalog-canary", env=proxy.env)
-    assert applied.returncode == 0, applied.stderr
+    # The shadow gate passes now (echo backends answer no sync status: the gate judged alone).
+    status = json.loads(strangle("status", "--json", env=proxy.env).stdout)
+    assert [c for c in status["next"]["checks"] if c["gate"] == "shadow"] == [
+        {
+            "gate": "shadow",
+            "ok": True,
+            "detail": "the shadow report of step 2-catalog-shadow passes",
+        }
+    ]
+    gated = Controller(proxy.site, gate=Verdicts(proxy.site, only=("shadow",)))
+    assert gated.apply("3-catalog-canary").step == "3-catalog-canary"
     assert proxy.controller.admin().live().step == "3-catalog-canary"
 
 
@@ -220,7 +230,7 @@ def test_there_is_no_report_of_a_step_or_a_route_without_a_shadow(proxy):
         strangle("shadow-report", env=proxy.env),
         "step 0-monolith shadows no route: there is nothing to compare",
     )
-    proxy.controller.apply("2-catalog-shadow", check_health=False)
+    proxy.controller.apply("2-catalog-shadow", gated=False)
     assert_one_line_error(
         strangle("shadow-report", "--route", "cart", env=proxy.env),
         "step 2-catalog-shadow does not shadow cart (it shadows categories, products, product)",
