@@ -184,8 +184,8 @@ def test_a_row_breaking_a_constraint_is_a_409_that_keeps_the_conflicting_email_i
         "user rows conflict with existing data (unique constraint)"
     )
     assert taken.email not in response.content.decode()
-    # The database's own message is logged: PostgreSQL's names the value, SQLite's the column.
-    logged = taken.email if connection.vendor == "postgresql" else "accounts_user.email"
+    # The database's own message is logged: PostgreSQL's names the value, SQLite's the index.
+    logged = taken.email if connection.vendor == "postgresql" else "accounts_user_email_ci_unique"
     assert logged in caplog.text
 
 
