@@ -104,7 +104,7 @@ def upsert_rows(aggregate: registry.Aggregate, rows: Sequence[Mapping[str, Any]]
         if field.get_internal_type() in _AS_IN_PAYLOAD:
             # The payload's JSON form (ISO dates, UUID and decimal strings, numbers, booleans)
             # is what PostgreSQL parses into the column's type: no conversion in Python.
-            columns.append([row["payload"].get(field.name) for row in rows])
+            columns.append([_payload_value(field, row) for row in rows])
         else:
             columns.append([_prepared_value(field, row) for row in rows])
     arrays = ", ".join(f"%s::{_array_type(field)}[]" for field in fields)
@@ -117,7 +117,14 @@ def _prepared(fields: Sequence[models.Field], row: Mapping[str, Any]) -> list:
 
 
 def _prepared_value(field: models.Field, row: Mapping[str, Any]):
-    return field.get_db_prep_save(field.to_python(row["payload"].get(field.name)), connection)
+    return field.get_db_prep_save(field.to_python(_payload_value(field, row)), connection)
+
+
+def _payload_value(field: models.Field, row: Mapping[str, Any]):
+    """The payload's value of the field; the field's default when the payload predates the
+    field (events of an owner still running the model before a migration added it)."""
+    payload = row["payload"]
+    return payload[field.name] if field.name in payload else field.get_default()
 
 
 def _column(field: models.Field) -> str:

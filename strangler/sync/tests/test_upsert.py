@@ -36,3 +36,5 @@ def test_a_copy_keeps_the_owners_auto_timestamps_and_json(books):
     assert copied.stock == 2
     assert registry.by_name("product").payload(copied) == {**product, "stock": 2}
     assert StockReservation.objects.get(pk=7).lines == {"41": 1}
+    # The payload predates the reservation's `priced` field: the copy takes its default.
+    assert StockReservation.objects.get(pk=7).priced == {}
