@@ -111,8 +111,9 @@ def running_shop(
     """The shop, on the suite's broker (`broker_url()`) and fresh databases. `env` is added to
     every backend's environment (a fault test points CELERY_BROKER_URL at a fault proxy), and
     `auth_database_url` is the auth service's database (the caller creates it). Its plan is the
-    shop's, with the contract gate off unless `contract_gate` (a test of other mechanics does
-    not spend a minute on `strangle verify` before each flip; the auth extraction does)."""
+    shop's, whose flips wait for a passing `strangle verify` only with `contract_gate` (a test
+    of other mechanics does not spend a minute on it before each flip; the auth extraction
+    does)."""
     var_dir = tmp_path / "var"
     monolith_port, auth_port = free_port(), free_port()
     urls = {
@@ -142,7 +143,7 @@ def running_shop(
             tmp_path / "proxy",
             backends=urls,
             hooks=(OwnershipHandover(),),
-            plan_path=SHOP_PLAN if contract_gate else without_contract_gate(tmp_path),
+            plan_path=with_contract_gate(tmp_path) if contract_gate else SHOP_PLAN,
         ) as proxy,
     ):
         cli_env = {**os.environ, **monolith.env, **proxy.env}
@@ -157,9 +158,9 @@ def running_shop(
         yield shop
 
 
-def without_contract_gate(directory: Path) -> Path:
-    """A copy of the shop's plan whose flips do not wait for `strangle verify`."""
-    return shop_plan_gated(directory, contract={"required": False})
+def with_contract_gate(directory: Path) -> Path:
+    """A copy of the shop's plan whose flips wait for `strangle verify` to pass."""
+    return shop_plan_gated(directory, contract={"required": True})
 
 
 def parity_is_clean(shop: Shop, domain: str = "auth", *options: str) -> None:

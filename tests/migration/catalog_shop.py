@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strangler.sync.flip import OwnershipHandover
-from tests.migration.auth_shop import Shop, broker_url, parity_is_clean, without_contract_gate
+from tests.migration.auth_shop import Shop, broker_url, parity_is_clean
 from tests.migration.harness import RunningProxy, free_port
 from tests.support.broker import empty_sync_queues
 from tests.support.live import AUTH, CATALOG, ORDERS, LiveBackend
@@ -81,7 +81,6 @@ def running_catalog_shop(
                 backends=urls,
                 hooks=(OwnershipHandover(),),
                 gates=("health", "backfill", "parity"),
-                plan_path=without_contract_gate(tmp_path),
                 internal_port=internal_port,
             )
         )

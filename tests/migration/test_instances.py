@@ -38,9 +38,7 @@ def two_monoliths(var_dir: Path) -> Iterator[tuple[RunningProxy, list[EchoBacken
             **{name: backend.url for name, backend in others.items()},
         }
         proxy = stack.enter_context(
-            RunningProxy(
-                var_dir, backends=urls, env={"MONOLITH_INSTANCES": "2"}, gates=("health",)
-            )
+            RunningProxy(var_dir, backends=urls, env={"MONOLITH_INSTANCES": "2"}, gates=("health",))
         )
         yield proxy, instances
 

@@ -21,6 +21,12 @@ def plan():
 
 
 @pytest.fixture
+def strict_plan(tmp_path):
+    """The shop's plan, its steps left only after the contract suite passed at them."""
+    return load_plan(shop_plan_gated(tmp_path, contract={"required": True}), env={})
+
+
+@pytest.fixture
 def site(tmp_path):
     # Nothing listens on the proxy's internal port: the shadow log cannot be read.
     return Site.from_env(
@@ -137,9 +143,10 @@ def test_a_canary_whose_traffic_cannot_be_read_alone_refuses(site, plan):
         ("other table", f"the contract suite last ran at {CANARY} on another route table ("),
     ],
 )
-def test_a_contract_suite_not_passed_at_the_current_step_alone_refuses(
-    site, plan, recorded, detail
+def test_a_contract_suite_not_passed_at_the_current_step_alone_refuses_when_required(
+    site, strict_plan, recorded, detail
 ):
+    plan = strict_plan
     if recorded == "nothing":
         save_state(site.state_path, State(step=CANARY, table_hash="t1"))
     elif recorded == "failed":
@@ -151,15 +158,22 @@ def test_a_contract_suite_not_passed_at_the_current_step_alone_refuses(
     assert not check.ok and check.detail.startswith(detail), check.detail
 
 
-def test_a_pass_at_the_current_step_counts_and_the_gate_can_be_off(site, plan, tmp_path):
+def test_a_pass_at_the_current_step_counts(site, strict_plan):
     verified(site, SHADOW, ok=False)
     verified(site, CANARY)
-    (check,) = contract.check(move(site, plan, CANARY, FULL, facts(site, plan)))
+    (check,) = contract.check(move(site, strict_plan, CANARY, FULL, facts(site, strict_plan)))
     assert check.ok and check.detail.startswith(f"passed at {CANARY} (")
     assert set(contract.results(site)) == {SHADOW, CANARY}
-    relaxed = load_plan(shop_plan_gated(tmp_path, contract={"required": False}), env={})
-    (check,) = contract.check(move(site, relaxed, "1-auth", SHADOW, facts(site, relaxed)))
-    assert check.ok and check.detail == "not required (gates.contract.required: false)"
+
+
+def test_unrequired_a_suite_never_run_holds_nothing_but_a_failed_run_still_refuses(site, plan):
+    save_state(site.state_path, State(step=CANARY, table_hash="t1"))
+    (never,) = contract.check(move(site, plan, CANARY, FULL, facts(site, plan)))
+    assert never.ok and never.detail.endswith("(not required: gates.contract.required is false)")
+
+    verified(site, CANARY, ok=False)
+    (failed,) = contract.check(move(site, plan, CANARY, FULL, facts(site, plan)))
+    assert not failed.ok and failed.detail.startswith(f"FAILED at {CANARY} (")
 
 
 def test_the_controllers_gate_judges_a_fresh_install_from_the_plans_first_step(site, plan):
