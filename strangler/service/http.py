@@ -2,6 +2,8 @@
 breaker per target, and the current request id and trace context (traceparent) passed on."""
 
 import logging
+import os
+import threading
 import time
 
 import httpx
@@ -27,11 +29,14 @@ class ResilientTransport(httpx.BaseTransport):
         retries: int,
         backoff_seconds: float,
         transport: httpx.BaseTransport | None = None,
+        shared: bool = False,
     ) -> None:
         self.breaker = breaker
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.transport = transport or httpx.HTTPTransport()
+        # A shared pool outlives the client: closing the client leaves it to the next one.
+        self.shared = shared
 
     def _send_once(self, request: httpx.Request) -> httpx.Response:
         response = self.transport.handle_request(request)
@@ -62,7 +67,8 @@ class ResilientTransport(httpx.BaseTransport):
         raise AssertionError("unreachable")
 
     def close(self) -> None:
-        self.transport.close()
+        if not self.shared:
+            self.transport.close()
 
 
 class _RetryableStatus(Exception):
@@ -72,6 +78,20 @@ class _RetryableStatus(Exception):
 
 
 _breakers: dict[str, pybreaker.CircuitBreaker] = {}
+# One connection pool per target and process, shared by the clients made for one call each: they
+# reuse kept-alive connections, and the TLS context (httpx builds one per transport, loading the
+# CA bundle, even for http://: about 48 ms of a core) is built once, not on every call.
+_pools: dict[str, httpx.HTTPTransport] = {}
+_pools_lock = threading.Lock()
+# A forked child (a gunicorn or Celery worker) must not share its parent's sockets.
+os.register_at_fork(after_in_child=_pools.clear)
+
+
+def _pool(base_url: str) -> httpx.HTTPTransport:
+    with _pools_lock:
+        if base_url not in _pools:
+            _pools[base_url] = httpx.HTTPTransport()
+        return _pools[base_url]
 
 
 def service_client(
@@ -98,6 +118,10 @@ def service_client(
         base_url=base_url,
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         transport=ResilientTransport(
-            breaker=breaker, retries=retries, backoff_seconds=backoff_seconds, transport=transport
+            breaker=breaker,
+            retries=retries,
+            backoff_seconds=backoff_seconds,
+            transport=transport or _pool(base_url),
+            shared=transport is None,
         ),
     )

@@ -1,3 +1,7 @@
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import httpx
 import pytest
 
@@ -56,3 +60,51 @@ def test_the_circuit_opens_after_repeated_failures_and_then_fails_fast():
     with pytest.raises(ServiceUnavailable):
         client.get("/x")
     assert len(backend.requests) == 3
+
+
+@pytest.fixture
+def keepalive_server():
+    """A loopback HTTP/1.1 server that keeps connections alive and records each client port."""
+    peers: list[int] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            peers.append(self.client_address[1])
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", peers
+    server.shutdown()
+    server.server_close()
+
+
+def test_clients_of_one_target_share_one_pool_of_kept_alive_connections(keepalive_server):
+    url, peers = keepalive_server
+    for _ in range(3):
+        with service_client(url) as client:  # a client per call, closed after it
+            assert client.get("/").status_code == 200
+
+    assert len(peers) == 3 and len(set(peers)) == 1
+
+
+def test_a_forked_child_opens_connections_of_its_own(keepalive_server):
+    url, peers = keepalive_server
+    with service_client(url) as client:
+        client.get("/")
+    child = os.fork()
+    if child == 0:
+        with service_client(url) as client:
+            os._exit(0 if client.get("/").status_code == 200 else 1)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert len(set(peers)) == 2
