@@ -50,7 +50,7 @@ import httpx
 
 from bench.catalog_bench import configure_django
 from bench.orders_report import MONOLITH_STEP, ORDERS_STEP, OrdersReport, Phase
-from bench.request_timings import Request, backend_timings, proxy_timings, timings
+from bench.request_timings import Request, backend_timings, by_request, proxy_timings, timings
 from bench.shop_client import (
     CUSTOMER_PASSWORD,
     access_token,
@@ -255,9 +255,14 @@ def logged_timings(shop: CatalogShop, *, prefix: str) -> dict[str, list[float]]:
         if backend is not None
         for timed in backend_timings(backend.log_path)
     ]
+    in_backend = by_request(backends, request=CHECKOUT, id_prefix=prefix)
+    reserving = by_request(internal, request=RESERVATION, id_prefix=prefix)
     return {
         "checkout_proxy": timings(public, request=CHECKOUT, id_prefix=prefix),
-        "checkout_backend": timings(backends, request=CHECKOUT, id_prefix=prefix),
+        "checkout_backend": list(in_backend.values()),
+        "checkout_own": [
+            round(ms - reserving.get(request_id, 0.0), 2) for request_id, ms in in_backend.items()
+        ],
         "reservation_proxy": timings(internal, request=RESERVATION, id_prefix=prefix),
         "reservation_catalog": timings(backends, request=RESERVATION, id_prefix=prefix),
     }

@@ -23,6 +23,8 @@ PARTS = {
     "checkout": "`POST /api/orders`, as the customer sees it",
     "checkout_proxy": "`POST /api/orders` at the proxy (public listener's request_time)",
     "checkout_backend": "`POST /api/orders` in the backend checking out (its duration_ms)",
+    "checkout_own": "`POST /api/orders` in the backend less its reservation call: the backend's "
+    "own work",
     "reservation_proxy": "`PUT /internal/catalog/reservations/{key}`, as the orders service "
     "sees it (internal listener's request_time)",
     "reservation_catalog": "`PUT /internal/catalog/reservations/{key}` in the catalog service "

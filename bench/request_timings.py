@@ -86,3 +86,13 @@ def timings(records: Iterable[Timed], *, request: Request, id_prefix: str) -> li
         for timed in records
         if timed.request_id.startswith(id_prefix) and request.matches(timed)
     ]
+
+
+def by_request(records: Iterable[Timed], *, request: Request, id_prefix: str) -> dict[str, float]:
+    """Milliseconds per X-Request-ID (starting with `id_prefix`) of the requests matching
+    `request`, a request's retries added up."""
+    total: dict[str, float] = {}
+    for timed in records:
+        if timed.request_id.startswith(id_prefix) and request.matches(timed):
+            total[timed.request_id] = total.get(timed.request_id, 0.0) + timed.ms
+    return total

@@ -30,7 +30,9 @@ def report(*orders_ms: float) -> OrdersReport:
         settings={"load average at start (1/5/15 min)": "0.50 / 0.40 / 0.30"},
         phases=[
             phase(MONOLITH_STEP, 1, [40.0, 50.0, 60.0], checkout_backend=[30.0, 35.0, 40.0]),
-            at_orders(1, orders, reservation_catalog=[4.0, 5.0, 6.0]),
+            at_orders(
+                1, orders, reservation_catalog=[4.0, 5.0, 6.0], checkout_own=[30.0, 38.0, 50.0]
+            ),
             at_orders(2, [ms * 1.5 for ms in orders]),
             phase(MONOLITH_STEP, 2, [40.0, 50.0, 60.0]),
         ],

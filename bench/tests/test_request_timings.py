@@ -3,7 +3,14 @@
 import json
 from pathlib import Path
 
-from bench.request_timings import Request, Timed, backend_timings, proxy_timings, timings
+from bench.request_timings import (
+    Request,
+    Timed,
+    backend_timings,
+    by_request,
+    proxy_timings,
+    timings,
+)
 
 CHECKOUT = Request("POST", r"/api/orders")
 RESERVATION = Request("PUT", r"/internal/catalog/reservations/[^/]+")
@@ -108,3 +115,18 @@ def test_a_request_matches_its_method_and_its_whole_path():
     assert not CHECKOUT.matches(Timed("id", "POST", "/api/orders/7/pay", 1.0))
     assert not CHECKOUT.matches(Timed("id", "GET", "/api/orders", 1.0))
     assert not RESERVATION.matches(Timed("id", "PUT", "/internal/catalog/reservations/", 1.0))
+
+
+def test_a_request_s_retries_add_up_under_its_id():
+    logged = [
+        Timed("ob-1-c0-0", "PUT", "/internal/catalog/reservations/k1", 5.0),
+        Timed("ob-1-c0-0", "PUT", "/internal/catalog/reservations/k1", 7.0),
+        Timed("ob-1-c0-1", "PUT", "/internal/catalog/reservations/k2", 4.0),
+        Timed("ob-2-c0-0", "PUT", "/internal/catalog/reservations/k3", 9.0),
+    ]
+
+    assert by_request(logged, request=RESERVATION, id_prefix="ob-1-") == {
+        "ob-1-c0-0": 12.0,
+        "ob-1-c0-1": 4.0,
+    }
+    assert timings(logged, request=RESERVATION, id_prefix="ob-1-") == [5.0, 7.0, 4.0]
