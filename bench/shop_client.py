@@ -62,10 +62,14 @@ def stock_up(client: httpx.Client, *, staff_token: str, product_ids: list[int]) 
         )
 
 
+def customer_email(number: int) -> str:
+    return f"bench-customer-{number}@bench.shop.local"
+
+
 def customer_tokens(client: httpx.Client, *, count: int) -> list[str]:
     tokens = []
     for number in range(count):
-        email = f"bench-customer-{number}@bench.shop.local"
+        email = customer_email(number)
         _expect(
             client.post(
                 "/api/auth/register",

@@ -51,3 +51,18 @@ SHADOW_BENCH_ARGS ?=
 .PHONY: shadow-bench
 shadow-bench: wrk-install proxy-install install-test
 	$(BENCH_PYTHON) -m bench.shadow_bench $(SHADOW_BENCH_ARGS)
+
+# The checkout latency benchmark: bench/orders_bench.py starts the shop of the orders extraction's
+# tests (tests/migration/catalog_shop.py: the monolith and the auth, catalog and orders services
+# with their sync processes, PostgreSQL databases <suite>_live_c_* when MONOLITH_DATABASE_URL
+# points at PostgreSQL, the broker CELERY_BROKER_URL names on Redis db SHOP_TEST_REDIS_DB) behind
+# real nginx, and 4 customers check out in a closed loop at 0-monolith, then at 5-orders (moved
+# there with the strangle CLI: backfills, parity, apply), the steps alternating over the rounds.
+# Checkout p50/p99 at both steps, their ratio, and the reservation call's p50/p99 on the internal
+# listener. Results: bench/results/orders.md and .json.
+# Options: make orders-bench ORDERS_BENCH_ARGS="--checkouts 30 --rounds 4"
+ORDERS_BENCH_ARGS ?=
+
+.PHONY: orders-bench
+orders-bench: proxy-install install-test
+	$(BENCH_PYTHON) -m bench.orders_bench $(ORDERS_BENCH_ARGS)
