@@ -35,7 +35,7 @@ from .models import DomainOwnership
 from .payloads import Ownership
 from .states import OwnershipState
 
-# What the current transaction of each connection (one per thread) checked: its outermost
+# What the current transaction of each connection (one per thread) checked: its marker
 # atomic block and the domains whose ownership row it holds locked.
 _checked: weakref.WeakKeyDictionary[BaseDatabaseWrapper, tuple[object, set[str]]] = (
     weakref.WeakKeyDictionary()
@@ -114,9 +114,9 @@ def require_ownership(domain: str) -> None:
     """
     if not connection.in_atomic_block:
         raise RuntimeError("require_ownership must run inside the write's transaction")
-    checked = _checked.get(connections[DEFAULT_DB_ALIAS])
-    outermost = connection.atomic_blocks[0]
-    if checked is not None and checked[0] is outermost and domain in checked[1]:
+    current = connections[DEFAULT_DB_ALIAS]
+    checked = _checked.get(current)
+    if checked is not None and _open(current, checked[0]) and domain in checked[1]:
         return
     _ensure_row(domain)
     table = DomainOwnership._meta.db_table
@@ -128,9 +128,25 @@ def require_ownership(domain: str) -> None:
         raise NotOwner(Ownership(domain=domain, owner=owner, state=state))
     if len(connection.atomic_blocks) == 1:
         # Taken at the outermost level, the lock is not released by a savepoint's rollback.
-        if checked is None or checked[0] is not outermost:
-            checked = _checked[connections[DEFAULT_DB_ALIAS]] = (outermost, set())
+        if checked is None or not _open(current, checked[0]):
+            marker = _TransactionMarker()
+            transaction.on_commit(marker)
+            checked = _checked[current] = (marker, set())
         checked[1].add(domain)
+
+
+class _TransactionMarker:
+    """Marks one transaction: Django empties a connection's on-commit callbacks when its
+    transaction commits or rolls back, so the marker is among them exactly while it is open. (The
+    outermost atomic block would not do: a function decorated with @transaction.atomic reuses one
+    block object for every call, so a thread's next write would find its last one's check.)"""
+
+    def __call__(self) -> None:
+        pass
+
+
+def _open(current: BaseDatabaseWrapper, marker: object) -> bool:
+    return any(callback is marker for _sids, callback, _robust in current.run_on_commit)
 
 
 def set_ownership(*, domain: str, owner: str, state: OwnershipState | str) -> Ownership:

@@ -3,7 +3,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from accounts import services as accounts
 from accounts.models import User
@@ -225,3 +225,19 @@ def test_the_cheap_ownership_look_refuses_during_a_handover_as_the_write_would()
 
     with pytest.raises(NotOwner, match="monolith does, handover"):
         check_ownership("auth")
+
+
+@transaction.atomic
+def _write_auth() -> None:
+    require_ownership("auth")
+    require_ownership("auth")  # the transaction's second check is its first one's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_transaction_of_a_decorated_write_checks_the_owner_again():
+    _write_auth()
+    # Another process hands auth over (its set_ownership cannot clear this thread's memory).
+    DomainOwnership.objects.filter(domain="auth").update(owner="auth")
+
+    with pytest.raises(NotOwner, match="auth does"):
+        _write_auth()
