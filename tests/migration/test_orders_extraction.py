@@ -31,6 +31,16 @@ from tests.migration.catalog_shop import move_to_the_catalog_step, running_catal
 
 pytestmark = pytest.mark.integration
 
+CONTRACT_SUITES = (
+    "test_auth.py",
+    "test_catalog.py",
+    "test_cart_orders.py",
+    "test_payments.py",
+    "test_reviews.py",
+    "test_bad_input.py",
+    "test_conventions.py",
+)
+
 
 @pytest.fixture
 def shop(tmp_path):
@@ -115,6 +125,7 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
         # Stock conserved: the paid orders' units are gone, a cancelled order's came back.
         left = 10 - 1 - 2 - (1 if paid_won else 0)
         assert eventually(lambda: api.product(mug["id"])["stock"] == left)
+        _the_last_unit_is_sold_once(shop, api, staff)
 
         # Back and forth again under the load: customers filling carts, checking out, paying
         # and cancelling, staff editing products, anonymous clients reading.
@@ -129,7 +140,7 @@ def test_a_cart_and_orders_made_before_the_flip_are_served_by_the_orders_service
     parity_is_clean(shop, "orders")
     parity_is_clean(shop, "auth", "--copy", "orders")
     parity_is_clean(shop, "catalog", "--copy", "orders")
-    contract_holds_through_the_proxy(shop, "test_cart_orders.py", "test_payments.py")
+    contract_holds_through_the_proxy(shop, *CONTRACT_SUITES)
 
 
 def _nothing_lost_under_the_load(shop, load: ShopLoad, initial: dict, pauses: list) -> None:
@@ -145,6 +156,28 @@ def _nothing_lost_under_the_load(shop, load: ShopLoad, initial: dict, pauses: li
     assert len(set(load.orders.paid.values())) == len(load.orders.paid)
     parity_is_clean(shop, "auth")
     parity_is_clean(shop, "catalog")
+
+
+def _the_last_unit_is_sold_once(shop, api: ShopApi, staff) -> None:
+    """Customers check out the last unit of a product at once, half of them through the proxy
+    (to the orders service), half straight at the monolith (which forwards the checkout to the
+    orders' owner): one order, every other answer `409 out_of_stock`, no stock below zero."""
+    last = api.create_product(staff, stock=1)
+    customers = [api.register() for _ in range(6)]
+    for customer in customers:
+        api.await_orderable(customer, last["id"])
+        api.set_quantity(customer, last["id"], 1)
+
+    def checkout(number: int) -> int:
+        base_url = shop.public_url if number % 2 else shop.monolith_url
+        with httpx.Client(base_url=base_url, timeout=30) as client:
+            return ShopApi(client, Unique()).post("/api/orders", customers[number]).status_code
+
+    with ThreadPoolExecutor(len(customers)) as race:
+        answers = sorted(race.map(checkout, range(len(customers))))
+
+    assert answers == [201] + [409] * (len(customers) - 1), answers
+    assert api.product(last["id"])["stock"] == 0
 
 
 def _a_payment_racing_a_cancel_has_one_winner(shop, customer, product_id: int) -> bool:
