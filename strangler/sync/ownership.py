@@ -146,7 +146,8 @@ class _TransactionMarker:
 
 
 def _open(current: BaseDatabaseWrapper, marker: object) -> bool:
-    return any(callback is marker for _sids, callback, _robust in current.run_on_commit)
+    # Django's entries are (savepoint ids, callback, robust).
+    return any(entry[1] is marker for entry in current.run_on_commit)
 
 
 def set_ownership(*, domain: str, owner: str, state: OwnershipState | str) -> Ownership:
