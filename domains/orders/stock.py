@@ -81,7 +81,7 @@ def release(key: str) -> None:
 
 def _call(method: str, key: str, **kwargs) -> httpx.Response:
     try:
-        with internal_client() as client:
+        with internal_client(domain=CATALOG) as client:
             return client.request(method, _PATH.format(key=key), **kwargs)
     except httpx.HTTPError as exc:
         raise CatalogUnavailable(f"the catalog's owner is unreachable: {exc}") from exc

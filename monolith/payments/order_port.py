@@ -36,7 +36,7 @@ def mark_paid(*, order_id: int, payment_id: int, paid_at: datetime) -> bool:
             pass  # a flip in between: ask the new owner
     payment = {"payment_id": payment_id, "paid_at": paid_at.isoformat()}
     try:
-        with internal_client() as client:
+        with internal_client(domain=ORDERS) as client:
             answer = client.put(_PATH.format(order_id=order_id), json=payment)
     except httpx.HTTPError as exc:
         raise OrdersUnavailable(f"the orders' owner is unreachable: {exc}") from exc

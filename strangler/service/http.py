@@ -104,10 +104,12 @@ def service_client(
     failures_to_open: int = 5,
     reset_seconds: float = 10.0,
     transport: httpx.BaseTransport | None = None,
+    target: str | None = None,
 ) -> httpx.Client:
-    """An httpx client for another backend; one breaker per base URL, shared by its clients."""
+    """An httpx client for another backend; one breaker per target (its base URL unless named:
+    the domains behind one proxy listener fail apart), shared by its clients."""
     breaker = _breakers.setdefault(
-        base_url,
+        target or base_url,
         pybreaker.CircuitBreaker(
             fail_max=failures_to_open,
             reset_timeout=reset_seconds,

@@ -36,9 +36,12 @@ class InternalAPIView(APIView):
     permission_classes = [InternalCallerOnly]
 
 
-def internal_client(*, timeout: float = 5.0, retries: int = 2) -> httpx.Client:
-    """A client of the proxy's internal listener (STRANGLER_INTERNAL_PROXY_URL), presenting the
-    internal token; idempotent calls (PUT, DELETE, GET) are retried, like every service call."""
-    client = service_client(strangler_settings.INTERNAL_PROXY_URL, timeout=timeout, retries=retries)
+def internal_client(*, domain: str, timeout: float = 5.0, retries: int = 2) -> httpx.Client:
+    """A client of `domain`'s internal API through the proxy's internal listener
+    (STRANGLER_INTERNAL_PROXY_URL), presenting the internal token; idempotent calls (PUT,
+    DELETE, GET) are retried, like every service call. Each domain has its own circuit breaker:
+    a dead catalog does not stop the calls to the orders' owner."""
+    url = strangler_settings.INTERNAL_PROXY_URL
+    client = service_client(url, timeout=timeout, retries=retries, target=f"{url} {domain}")
     client.headers[internal_token.HEADER] = strangler_settings.INTERNAL_TOKEN
     return client

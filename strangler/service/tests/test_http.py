@@ -62,6 +62,31 @@ def test_the_circuit_opens_after_repeated_failures_and_then_fails_fast():
     assert len(backend.requests) == 3
 
 
+def test_targets_behind_one_url_have_circuits_of_their_own():
+    failing, working = Backend(*([503] * 10)), Backend()
+    dead = service_client(
+        "http://one.test",
+        transport=httpx.MockTransport(failing),
+        target="one catalog",
+        retries=0,
+        failures_to_open=2,
+        reset_seconds=60,
+    )
+    alive = service_client(
+        "http://one.test",
+        transport=httpx.MockTransport(working),
+        target="one orders",
+        retries=0,
+        failures_to_open=2,
+        reset_seconds=60,
+    )
+    dead.get("/x")
+    with pytest.raises(ServiceUnavailable):
+        dead.get("/x")
+
+    assert alive.get("/x").status_code == 200
+
+
 @pytest.fixture
 def keepalive_server():
     """A loopback HTTP/1.1 server that keeps connections alive and records each client port."""
