@@ -32,6 +32,7 @@ SHADOW_OWN = {
     "x-forwarded-proto",
     "x-request-id",
     "connection",
+    "traceparent",  # the proxy's own: the client's only when valid, else a new trace's
 }
 
 
