@@ -49,6 +49,7 @@ import httpx
 from django.conf import settings as django_settings
 
 from bench.catalog_report import CatalogReport, SameAnswer, Throughput, Visibility
+from bench.report import load_average, publish
 from bench.shop_client import access_token, all_product_ids
 from bench.wrk_runner import WrkLoad, run_wrk
 from tests.migration.harness import REPO_ROOT, RunningProxy, free_port, own_database
@@ -363,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
         "shared by wrk, nginx, both backends and their databases",
         # Other work on the machine skews every figure; the load before the run tells how much.
-        "load average at start (1/5/15 min)": " / ".join(f"{v:.2f}" for v in os.getloadavg()),
+        "load average at start (1/5/15 min)": load_average(),
         "data": f"{args.products} products seeded in the monolith, backfilled to the service",
         "backends": f"gunicorn (deploy/gunicorn.conf.py), {args.workers} workers x "
         f"{args.gunicorn_threads} threads each; the catalog service's read cache in "
@@ -421,17 +422,9 @@ def main(argv: list[str] | None = None) -> int:
                     log(shop.strangle("parity", "catalog").strip())
                     answers = same_answers(shop, anonymous, product_ids[-1])
             rows = throughput(shop, args, scenarios(product_ids), tmp)
-    settings["load average at the end (1/5/15 min)"] = " / ".join(
-        f"{v:.2f}" for v in os.getloadavg()
-    )
+    settings["load average at the end (1/5/15 min)"] = load_average()
     report = CatalogReport(settings=settings, throughput=rows, visibility=phases, answers=answers)
-    markdown, machine = report.write(args.output_dir)
-    print(report.to_markdown())
-    log(f"written {markdown} and {machine}")
-    problems = report.problems()
-    for problem in problems:
-        log(f"problem: {problem}")
-    return 1 if problems else 0
+    return publish(report, args.output_dir, log)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ import httpx
 
 from bench.catalog_bench import configure_django
 from bench.orders_report import MONOLITH_STEP, ORDERS_STEP, OrdersReport, Phase
+from bench.report import load_average, publish
 from bench.request_timings import Request, backend_timings, by_request, proxy_timings, timings
 from bench.shop_client import (
     CUSTOMER_PASSWORD,
@@ -319,10 +320,6 @@ def move(shop: CatalogShop, *, to: str, extracted: bool) -> None:
     log(f"moved to {to} in {time.monotonic() - started:.0f}s")
 
 
-def _load_average() -> str:
-    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def run(args: argparse.Namespace) -> tuple[dict[str, str], list[Phase]]:
     """The shop's settings and the phases measured on it."""
     phases = []
@@ -353,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} cores, {platform.system()} {platform.machine()}, shared "
         "by the load, nginx, four backends and their databases, and by other work that ran "
         "at the same time (other test runs: see the load averages)",
-        "load average at start (1/5/15 min)": _load_average(),
+        "load average at start (1/5/15 min)": load_average(),
         "load": f"{args.customers} customers in a closed loop, each on a product of its own; "
         f"per phase {args.warmup} unrecorded then {args.checkouts} measured checkouts each "
         f"(at most {args.phase_limit:.0f} s); {args.rounds} rounds, the steps alternating",
@@ -361,16 +358,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     shop_settings, phases = run(args)
     settings.update(shop_settings)
-    settings["load average at the end (1/5/15 min)"] = _load_average()
+    settings["load average at the end (1/5/15 min)"] = load_average()
     settings["run time"] = f"{time.monotonic() - started:.0f} s, shop start and flips included"
     report = OrdersReport(settings=settings, phases=phases)
-    markdown, machine = report.write(args.output_dir)
-    print(report.to_markdown())
-    log(f"written {markdown} and {machine}")
-    problems = report.problems()
-    for problem in problems:
-        log(f"problem: {problem}")
-    return 1 if problems else 0
+    return publish(report, args.output_dir, log)
 
 
 if __name__ == "__main__":

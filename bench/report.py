@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,3 +63,19 @@ class BenchReport:
         markdown.write_text(self.to_markdown())
         machine.write_text(self.to_json())
         return markdown, machine
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, as the reports print them."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def publish(report: Any, output_dir: Path, log: Callable[[str], None]) -> int:
+    """Writes a report's .md and .json, prints it, logs its problems; the bench's exit code."""
+    markdown, machine = report.write(output_dir)
+    print(report.to_markdown())
+    log(f"written {markdown} and {machine}")
+    problems = report.problems()
+    for problem in problems:
+        log(f"problem: {problem}")
+    return 1 if problems else 0

@@ -46,6 +46,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.report import load_average
 from bench.shadow_results import (
     ON,
     ShadowLog,
@@ -342,16 +343,12 @@ def load_shapes(args: argparse.Namespace) -> list[LoadShape]:
     return shapes
 
 
-def _load_average() -> str:
-    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
 def settings_of(args: argparse.Namespace, shop: ShadowShop, shapes: list[LoadShape]) -> dict:
     proxy = shop.proxy.controller.plan().proxy
     database = os.environ.get("MONOLITH_DATABASE_URL", "")
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "load average at start (1/5/15 min)": _load_average(),
+        "load average at start (1/5/15 min)": load_average(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, shared by wrk, nginx, "
         "both backends, their database server and whatever else runs (each window's load "
         "average is in the last table)",
@@ -393,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_of(args, shop, shapes)
         warm_up(shop, shapes=shapes, seconds=args.warmup)
         windows = measure(shop, rounds=args.rounds, shapes=shapes)
-        settings["load average at the end (1/5/15 min)"] = _load_average()
+        settings["load average at the end (1/5/15 min)"] = load_average()
     comparisons = compare(windows)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(settings=settings, comparisons=comparisons, windows=windows)
