@@ -64,33 +64,24 @@ MONOLITH = Project(
     settings_module="shop.settings",
     seed=("seed_shop", "--products"),
 )
-AUTH = Project(
-    name="auth",
-    directory="extracted/auth",
-    manage="extracted/auth/manage.py",
-    wsgi="authsvc.wsgi:application",
-    celery_app="authsvc",
-    database_env="AUTH_DATABASE_URL",
-    settings_module="authsvc.settings",
-)
-CATALOG = Project(
-    name="catalog",
-    directory="extracted/catalog",
-    manage="extracted/catalog/manage.py",
-    wsgi="catalogsvc.wsgi:application",
-    celery_app="catalogsvc",
-    database_env="CATALOG_DATABASE_URL",
-    settings_module="catalogsvc.settings",
-)
-ORDERS = Project(
-    name="orders",
-    directory="extracted/orders",
-    manage="extracted/orders/manage.py",
-    wsgi="orderssvc.wsgi:application",
-    celery_app="orderssvc",
-    database_env="ORDERS_DATABASE_URL",
-    settings_module="orderssvc.settings",
-)
+
+
+def _extracted(name: str, package: str) -> Project:
+    """A service under extracted/<name>, its Django project `package`."""
+    return Project(
+        name=name,
+        directory=f"extracted/{name}",
+        manage=f"extracted/{name}/manage.py",
+        wsgi=f"{package}.wsgi:application",
+        celery_app=package,
+        database_env=f"{name.upper()}_DATABASE_URL",
+        settings_module=f"{package}.settings",
+    )
+
+
+AUTH = _extracted("auth", "authsvc")
+CATALOG = _extracted("catalog", "catalogsvc")
+ORDERS = _extracted("orders", "orderssvc")
 
 
 class LiveBackendError(RuntimeError):
